@@ -1,0 +1,137 @@
+"""Split each line into its envelope (time, level, component) and its message, vectorised.
+
+Formats are tried in priority order on the rows no earlier format took; a file's formats are
+found on its first rows and tried first, so a homogeneous file costs one regex pass plus one
+extraction. JSON lines are read with polars' JSON path matcher. Rows from wrapper formats are
+parsed once more on their message (a hosting wrapper around Go ``log`` lines).
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from .formats import STANDARD, Formats, TextFormat
+
+_PROBE_ROWS = 2000
+# `[Component] msg` (Go) or `CamelCaseName: msg` (Swift print); plain words like
+# "Connected:" are not components, so the colon form needs two capitals.
+_COMPONENT = r"^(?:\[(?P<c1>[A-Za-z][\w.-]*)\]|(?P<c2>[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+):)\s?(?P<rest>(?s:.*))$"
+_OUT = ("envelope", "date", "time", "zone", "stamp", "level", "component", "msg")
+
+
+def parse_envelopes(frame: pl.DataFrame, formats: Formats, keep_extra: bool = False) -> pl.DataFrame:
+    """Add envelope columns to a frame with a ``text`` column; the row order is kept."""
+    frame = frame.with_row_index("_i")
+    outer = _first_pass(frame, formats, keep_extra)
+    inner_rows = outer.filter(pl.col("_inner"))
+    if inner_rows.height:
+        outer = pl.concat([outer.filter(~pl.col("_inner")), _reparse(inner_rows, formats)], how="diagonal_relaxed")
+    out = outer.sort("_i")
+    out = _split_component(out)
+    drop = ["_i", "_inner"]
+    return out.drop(drop) if keep_extra else out.select([c for c in frame.columns if c != "_i"] + list(_OUT))
+
+
+def _first_pass(frame: pl.DataFrame, formats: Formats, keep_extra: bool) -> pl.DataFrame:
+    parts = []
+    rest = frame
+    if rest.height and formats.json.keys:
+        is_json = rest["text"].str.starts_with("{")
+        if is_json.any():
+            js = _json(rest.filter(is_json), formats)
+            ok = js["msg"].is_not_null()
+            parts.append(js.filter(ok))
+            rest = pl.concat([rest.filter(~is_json), js.filter(~ok).select(rest.columns)]).sort("_i")
+    for fmt in _order(rest, formats.text):
+        if not rest.height:
+            break
+        hit = rest["text"].str.contains(fmt.regex)
+        if hit.any():
+            parts.append(_extract(rest.filter(hit), fmt, "text", keep_extra))
+            rest = rest.filter(~hit)
+    parts.append(rest.with_columns(envelope=pl.lit("bare"), msg=pl.col("text"), _inner=pl.lit(False)))
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _order(frame: pl.DataFrame, text_formats: tuple[TextFormat, ...]) -> list[TextFormat]:
+    """Formats seen on the first rows first (in priority order), then the others."""
+    if frame.height <= _PROBE_ROWS:
+        return list(text_formats)
+    probe = frame["text"].head(_PROBE_ROWS)
+    seen = [f for f in text_formats if probe.str.contains(f.regex).any()]
+    return seen + [f for f in text_formats if f not in seen]
+
+
+def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool) -> pl.DataFrame:
+    groups = [g for g in fmt.groups if keep_extra or g in STANDARD]
+    got = rows.with_columns(pl.col(column).str.extract_groups(fmt.regex).alias("_g"))
+    got = got.with_columns([pl.col("_g").struct.field(g).alias(g) for g in groups]).drop("_g")
+    return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
+
+
+def _json(rows: pl.DataFrame, formats: Formats) -> pl.DataFrame:
+    keys = formats.json.keys
+    text = pl.col("text")
+
+    def first(field: str) -> pl.Expr:
+        paths = [text.str.json_path_match(f"$['{k}']") for k in keys.get(field, ())]
+        return pl.coalesce(paths) if paths else pl.lit(None, pl.String)
+
+    inner = [text.str.json_path_match(f"$['{k}']").is_not_null() for k in keys.get("inner", ())]
+    return rows.with_columns(
+        envelope=pl.lit("json"),
+        msg=first("msg").str.strip_chars_end("\r\n"),
+        stamp=first("time"),
+        level=first("level"),
+        component=first("component"),
+        user=first("user"),
+        _inner=pl.any_horizontal(inner) if inner else pl.lit(False),
+    )
+
+
+def _reparse(rows: pl.DataFrame, formats: Formats) -> pl.DataFrame:
+    """Parse a wrapper's message again; the wrapper's time stays when it has one."""
+    inner_rows = rows.select("_i", text=pl.col("msg"))
+    inner = _first_pass(inner_rows, _without_json(formats), keep_extra=False).filter(pl.col("envelope") != "bare")
+    if not inner.height:
+        return rows.with_columns(_inner=pl.lit(False))
+    inner = inner.select(
+        "_i",
+        pl.col("envelope").alias("_env"),
+        *[pl.col(c).alias(f"_{c}") for c in ("date", "time", "zone", "level", "component", "msg") if c in inner.columns],
+    )
+    merged = rows.join(inner, on="_i", how="left")
+    has_inner = pl.col("_env").is_not_null()
+    outer_has_time = _opt(merged, "time").is_not_null() | _opt(merged, "stamp").is_not_null()
+    take_inner_time = has_inner & ~outer_has_time
+    cols = {
+        "envelope": pl.when(has_inner).then(pl.col("envelope") + "+" + pl.col("_env")).otherwise(pl.col("envelope")),
+        "msg": pl.when(has_inner).then(pl.col("_msg")).otherwise(pl.col("msg")),
+        "component": pl.coalesce(_opt(merged, "_component"), _opt(merged, "component")),
+        "level": pl.coalesce(_opt(merged, "level"), _opt(merged, "_level")),
+    }
+    for c in ("date", "time", "zone"):
+        cols[c] = pl.when(take_inner_time).then(_opt(merged, f"_{c}")).otherwise(_opt(merged, c))
+    merged = merged.with_columns(**cols)
+    return merged.drop([c for c in merged.columns if c.startswith("_") and c not in ("_i", "_inner")])
+
+
+def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+
+
+def _without_json(formats: Formats) -> Formats:
+    return Formats(formats.text, type(formats.json)({}, ()), formats.context, formats.source)
+
+
+def _split_component(frame: pl.DataFrame) -> pl.DataFrame:
+    """Take a leading ``[Component]`` or ``Component:`` off the message into ``component``."""
+    for c in ("component", "level", "date", "time", "zone", "stamp"):
+        if c not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(c))
+    g = pl.col("msg").str.extract_groups(_COMPONENT)
+    frame = frame.with_columns(_g=g)
+    found = pl.col("_g").struct.field("rest").is_not_null()
+    return frame.with_columns(
+        component=pl.coalesce(pl.col("_g").struct.field("c1"), pl.col("_g").struct.field("c2"), pl.col("component")),
+        msg=pl.when(found).then(pl.col("_g").struct.field("rest")).otherwise(pl.col("msg")),
+    ).drop("_g")

@@ -1,0 +1,122 @@
+"""Envelope definitions (``rules/formats.yaml``) loaded into typed objects.
+
+Loading checks every sample line with polars' regex engine, the one parsing uses: it must match
+its format, be matched by no earlier format (the first match wins), and yield its fields.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import PackError
+from ..resources import data_dir
+from ..yamlload import Located, load_yaml
+
+# Groups every text format may fill; anything else a regex captures is kept only for samples.
+STANDARD = ("date", "time", "zone", "level", "component", "msg")
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    name: str
+    regex: str
+    inner: bool
+    groups: tuple[str, ...]
+    samples: tuple[tuple[str, dict], ...]
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class JsonFormat:
+    keys: dict[str, tuple[str, ...]]  # field -> candidate keys, first present wins
+    samples: tuple[tuple[str, str, dict], ...]
+
+
+@dataclass(frozen=True)
+class Formats:
+    text: tuple[TextFormat, ...]
+    json: JsonFormat
+    context: tuple[str, ...]
+    source: Path
+
+    def by_name(self, name: str) -> TextFormat:
+        return next(f for f in self.text if f.name == name)
+
+
+@functools.cache
+def load_formats(path: Path | None = None) -> Formats:
+    """Load and check the format definitions; raise PackError listing every problem."""
+    located = load_yaml(path or data_dir("rules") / "formats.yaml")
+    problems: list[str] = []
+    formats = _parse(located, problems)
+    if not problems:
+        problems += check_samples(formats, located)
+    if problems:
+        raise PackError(problems)
+    return formats
+
+
+def _parse(located: Located, problems: list[str]) -> Formats:
+    data = located.data if isinstance(located.data, dict) else {}
+    text = []
+    for i, item in enumerate(data.get("text") or []):
+        where = located.where(("text", i))
+        try:
+            groups = tuple(re.compile(item["regex"]).groupindex)
+            if "msg" not in groups:
+                problems.append(f"{where}: format {item['name']!r} has no (?P<msg>...) group")
+            samples = tuple((s["line"], dict(s.get("fields") or {})) for s in item.get("samples") or [])
+        except (KeyError, TypeError) as exc:
+            problems.append(f"{where}: format needs name, regex and samples ({exc})")
+            continue
+        except re.error as exc:
+            problems.append(f"{located.where(('text', i, 'regex'))}: bad regex: {exc}")
+            continue
+        if not samples:
+            problems.append(f"{where}: format {item['name']!r} has no sample lines")
+        text.append(TextFormat(item["name"], item["regex"], bool(item.get("inner")), groups, samples, item.get("doc", "")))
+    js = data.get("json") or {}
+    keys = {k: tuple(v) for k, v in js.items() if k != "samples"}
+    jsamples = tuple((s.get("name", "?"), s["line"], dict(s.get("fields") or {})) for s in js.get("samples") or [])
+    context = tuple(data.get("context") or [])
+    return Formats(tuple(text), JsonFormat(keys, jsamples), context, located.path)
+
+
+def check_samples(formats: Formats, located: Located | None = None) -> list[str]:
+    """Check each sample against the parser itself; return problems (empty when all hold)."""
+    problems = []
+    for i, fmt in enumerate(formats.text):
+        where = located.where(("text", i, "samples")) if located else f"{formats.source}: {fmt.name}"
+        for line, expected in fmt.samples:
+            got = _parse_one(formats, line)
+            if got["envelope"].split("+")[0] != fmt.name:
+                problems.append(f"{where}: sample of {fmt.name!r} was taken by {got['envelope']!r}: {line}")
+                continue
+            problems += _compare(where, fmt.name, line, expected, got)
+    for name, line, expected in formats.json.samples:
+        got = _parse_one(formats, line)
+        where = f"{formats.source}: json sample {name!r}"
+        if got["envelope"].split("+")[0] != "json":
+            problems.append(f"{where}: not parsed as JSON: {line}")
+        problems += _compare(where, name, line, expected, got)
+    return problems
+
+
+def _parse_one(formats: Formats, line: str) -> dict:
+    from .envelope import parse_envelopes  # the parser itself is what samples must satisfy
+
+    frame = pl.DataFrame({"text": [line]})
+    return parse_envelopes(frame, formats, keep_extra=True).row(0, named=True)
+
+
+def _compare(where: str, name: str, line: str, expected: dict, got: dict) -> list[str]:
+    out = []
+    for key, want in expected.items():
+        have = got.get(key)
+        if have != str(want):
+            out.append(f"{where}: sample of {name!r} gave {key}={have!r}, expected {str(want)!r}: {line}")
+    return out

@@ -1,0 +1,50 @@
+"""Undo the Mac Roman round trip that pasted logs suffer (``✅`` -> ``‚úÖ``).
+
+UTF-8 bytes read as Mac Roman and written back as UTF-8 turn each multi-byte character into a
+run of Mac Roman letters: a lead byte (0xC2..0xF4) and continuation bytes (0x80..0xBF).
+Only lines containing such a run are repaired, run by run, so a genuine ``é`` elsewhere in the
+line survives; a run that does not decode back to UTF-8 is left as it is.
+"""
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+
+def _mac_roman(lo: int, hi: int) -> str:
+    return "".join(bytes([b]).decode("mac_roman") for b in range(lo, hi + 1))
+
+
+_LEAD = _mac_roman(0xC2, 0xF4)
+_CONT = _mac_roman(0x80, 0xBF)
+# Polars' (Rust) regex and Python's re share this syntax.
+DAMAGED = f"[{re.escape(_LEAD)}][{re.escape(_CONT)}]+"
+_RUN = re.compile(DAMAGED)
+
+
+def repair_text(line: str) -> str:
+    """Repair every Mac Roman mojibake run in ``line``."""
+    return _RUN.sub(_repair_run, line)
+
+
+def _repair_run(match: re.Match) -> str:
+    run = match.group(0)
+    try:
+        return run.encode("mac_roman").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return run
+
+
+def repair_column(text: pl.Series) -> tuple[pl.Series, int]:
+    """Return ``text`` with damaged lines repaired, and how many lines changed.
+
+    The scan is vectorised; the Python repair runs only on lines that contain a damaged run.
+    """
+    damaged = text.str.contains(DAMAGED)
+    n = int(damaged.sum())
+    if not n:
+        return text, 0
+    fixed = text.filter(damaged).map_elements(repair_text, return_dtype=pl.String)
+    out = text.scatter(damaged.arg_true(), fixed)
+    return out, n

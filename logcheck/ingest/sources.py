@@ -1,0 +1,143 @@
+"""Turn the paths a user gives into sources, and each source into numbered lines.
+
+A source is read whole as bytes (gzip is undone by its magic number, not its name), decoded as
+UTF-8 with replacement, and split on newlines. Damage is repaired where it is safe and counted
+always, so a summary can say how much of a file was mended.
+"""
+from __future__ import annotations
+
+import glob
+import gzip
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import InputError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_REPLACEMENT = "\ufffd".encode()
+
+
+@dataclass
+class Source:
+    """One input: a file, a member of a directory, or stdin."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    stream: str | None = None  # forced with --ios / --backend
+
+
+@dataclass
+class Damage:
+    """What was wrong with a source's bytes, counted."""
+
+    invalid_utf8: int = 0
+    nul_bytes: int = 0
+    bom: bool = False
+    crlf_lines: int = 0
+    truncated_last_line: bool = False
+    gzip: bool = False
+    skipped: str | None = None  # "empty" or "binary": the source yields no lines
+    notes: list[str] = field(default_factory=list)
+
+
+def expand(paths: list[str], forced: dict[str, str] | None = None) -> list[Source]:
+    """Expand files, directories (recursive, sorted), globs and ``-`` into sources.
+
+    Raises:
+        InputError: a path that matches nothing.
+    """
+    forced = forced or {}
+    sources: list[Source] = []
+    for given in paths:
+        if given == "-":
+            sources.append(Source("<stdin>", data=sys.stdin.buffer.read(), stream=forced.get("-")))
+            continue
+        path = Path(given)
+        if path.is_dir():
+            members = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            sources += [Source(str(p), p, stream=forced.get(str(p))) for p in members if not _is_meta(p)]
+        elif path.is_file():
+            sources.append(Source(str(path), path, stream=forced.get(given)))
+        else:
+            matches = sorted(glob.glob(given, recursive=True))
+            if not matches:
+                raise InputError(f"{given}: no such file or directory")
+            sources += [Source(m, Path(m), stream=forced.get(m)) for m in matches if Path(m).is_file()]
+    return sources
+
+
+def _is_meta(path: Path) -> bool:
+    # A fixture folder's expectation and notes are not logs.
+    return path.name in {"expect.yaml", "README.md", "README.txt"}
+
+
+def read_lines(source: Source) -> tuple[pl.DataFrame, Damage]:
+    """Read a source into a frame of ``line`` (1-based) and ``raw`` text, plus its damage."""
+    damage = Damage()
+    data = source.data
+    if data is None:
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source.name}: cannot read: {exc.strerror}") from None
+    if data[:2] == _GZIP_MAGIC:
+        damage.gzip = True
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            data = _salvage_gzip(data, damage)
+    if not data:
+        damage.skipped = "empty"
+        return _empty(), damage
+    if _looks_binary(data):
+        damage.skipped = "binary"
+        return _empty(), damage
+    if data.startswith(b"\xef\xbb\xbf"):
+        damage.bom = True
+        data = data[3:]
+    damage.nul_bytes = data.count(b"\x00")
+    if damage.nul_bytes:
+        data = data.replace(b"\x00", b"")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        damage.invalid_utf8 = text.count("\ufffd") - data.count(_REPLACEMENT)
+    if text.endswith("\n"):
+        text = text[:-1]
+    elif text:
+        damage.truncated_last_line = True
+    raw = pl.Series("raw", text.split("\n"), dtype=pl.String)
+    damage.crlf_lines = int(raw.str.ends_with("\r").sum())
+    if damage.crlf_lines:
+        raw = raw.str.strip_suffix("\r")
+    frame = pl.DataFrame({"line": pl.int_range(1, len(raw) + 1, dtype=pl.UInt32, eager=True), "raw": raw})
+    return frame, damage
+
+
+def _salvage_gzip(data: bytes, damage: Damage) -> bytes:
+    # A capture cut off mid-stream still holds good lines before the cut.
+    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = decomp.decompress(data)
+    except zlib.error:
+        out = b""
+    damage.notes.append("gzip stream is truncated or corrupt; read what decompressed")
+    return out
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if head.count(b"\x00") > len(head) // 10:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13, 0))
+    return controls > len(head) // 10
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
