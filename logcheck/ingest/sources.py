@@ -51,7 +51,7 @@ def expand(paths: list[str], forced: dict[str, str] | None = None) -> list[Sourc
     Raises:
         InputError: a path that matches nothing.
     """
-    forced = forced or {}
+    forced = {("-" if k == "-" else str(Path(k).resolve())): v for k, v in (forced or {}).items()}
     sources: list[Source] = []
     for given in paths:
         if given == "-":
@@ -60,14 +60,14 @@ def expand(paths: list[str], forced: dict[str, str] | None = None) -> list[Sourc
         path = Path(given)
         if path.is_dir():
             members = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            sources += [Source(str(p), p, stream=forced.get(str(p))) for p in members if not _is_meta(p)]
+            sources += [Source(str(p), p, stream=forced.get(str(p.resolve()))) for p in members if not _is_meta(p)]
         elif path.is_file():
-            sources.append(Source(str(path), path, stream=forced.get(given)))
+            sources.append(Source(str(path), path, stream=forced.get(str(path.resolve()))))
         else:
             matches = sorted(glob.glob(given, recursive=True))
             if not matches:
                 raise InputError(f"{given}: no such file or directory")
-            sources += [Source(m, Path(m), stream=forced.get(m)) for m in matches if Path(m).is_file()]
+            sources += [Source(m, Path(m), stream=forced.get(str(Path(m).resolve()))) for m in matches if Path(m).is_file()]
     return sources
 
 

@@ -1,0 +1,30 @@
+"""The ``logcheck`` command: a thin layer over the library.
+
+Each command parses its options, makes one library call and formats the result. Library errors
+become one-line messages here (exit 2); nothing below this package imports click.
+"""
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .events import events
+from .rules import rules
+from .timeline import timeline
+from .verify import verify
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="logcheck")
+def cli() -> None:
+    """Is this bug really there, and did the fix really work? Answers from iOS and backend logs."""
+
+
+cli.add_command(events)
+cli.add_command(timeline)
+cli.add_command(verify)
+cli.add_command(rules)
+
+
+def main() -> None:
+    cli()

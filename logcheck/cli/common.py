@@ -1,0 +1,88 @@
+"""Options shared by several commands, spelled the same everywhere, and error translation."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Callable
+
+import click
+
+from ..errors import LogcheckError
+
+
+class Failure(click.ClickException):
+    """A library error shown as one line; exit 2 (usage errors and unreadable input)."""
+
+    exit_code = 2
+
+
+def translate_errors(func: Callable) -> Callable:
+    """Turn library errors into one-line CLI errors instead of tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except LogcheckError as exc:
+            raise Failure(str(exc)) from None
+
+    return wrapper
+
+
+def _date(ctx, param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _pairs(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise click.BadParameter(f"{value!r}: write NAME=VALUE")
+        out[key] = rest
+    return out
+
+
+def input_options(func: Callable) -> Callable:
+    """Paths plus the options that say how to read them."""
+    decorators = [
+        click.argument("paths", nargs=-1, required=True),
+        click.option("--pack", default="ws-registry", show_default=True, help="Rule pack name or YAML file."),
+        click.option("--date", callback=_date, help="Date of time-only lines (YYYY-MM-DD)."),
+        click.option("--ios", multiple=True, metavar="PATH", help="Treat this file as the iOS stream."),
+        click.option("--backend", multiple=True, metavar="PATH", help="Treat this file as the backend stream."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def align_options(func: Callable) -> Callable:
+    """How to put files on one clock and one identity."""
+    decorators = [
+        click.option("--offset", multiple=True, callback=_pairs, metavar="FILE=SECONDS",
+                     help="Client clock minus server clock for FILE, overriding the estimate."),
+        click.option("--tz", multiple=True, callback=_pairs, metavar="FILE=ZONE",
+                     help="Time zone of FILE's zoneless times when no pong measures it."),
+        click.option("--user", "user_map", multiple=True, callback=_pairs, metavar="FILE=ID",
+                     help="The user a client FILE belongs to."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def forced_streams(ios: tuple[str, ...], backend: tuple[str, ...]) -> dict[str, str]:
+    return {**{p: "ios" for p in ios}, **{p: "backend" for p in backend}}
+
+
+def all_paths(paths: tuple[str, ...], ios: tuple[str, ...], backend: tuple[str, ...]) -> list[str]:
+    """Inputs plus forced files not already named."""
+    out = list(paths)
+    out += [p for p in (*ios, *backend) if p not in out]
+    return out

@@ -1,0 +1,51 @@
+"""``logcheck events``: the normalized events table, a per-input summary, or unrecognised lines."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import polars as pl
+
+from ..ingest import ingest
+from ..render.tables import events_text, summary_text
+from .common import all_paths, forced_streams, input_options, translate_errors
+
+_WRITERS = {".parquet": "write_parquet", ".csv": "write_csv", ".jsonl": "write_ndjson", ".ndjson": "write_ndjson"}
+
+
+@click.command()
+@input_options
+@click.option("--summary", is_flag=True, help="One row per input: stream, format, line accounting.")
+@click.option("--unrecognised", "--unrecognized", "unrecognised", is_flag=True,
+              help="List lines that are neither events nor context, with file:line.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the table (.parquet, .csv, .jsonl).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True,
+              help="Terminal output format.")
+@click.option("--all", "show_all", is_flag=True, help="Include context and unrecognised lines, not only events.")
+@translate_errors
+def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, show_all):
+    """Read iOS and backend logs (files, folders, globs, - for stdin, .gz) into one events table."""
+    result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend))
+    if summary:
+        click.echo(summary_text(result.inputs))
+        return
+    if unrecognised:
+        rows = result.unrecognised()
+        for r in rows.iter_rows(named=True):
+            click.echo(f"{r['file']}:{r['line']}: {r['raw']}")
+        click.echo(f"{rows.height} unrecognised line(s)", err=True)
+        return
+    table = result.events if show_all else result.events.filter(pl.col("kind").is_not_null())
+    if output:
+        suffix = Path(output).suffix.lower()
+        if suffix not in _WRITERS:
+            raise click.BadParameter(f"{output}: use a .parquet, .csv or .jsonl file name", param_hint="-o")
+        getattr(table, _WRITERS[suffix])(output)
+        click.echo(f"wrote {table.height} rows to {output}", err=True)
+        return
+    if fmt == "csv":
+        click.echo(table.write_csv(), nl=False)
+    elif fmt == "jsonl":
+        click.echo(table.write_ndjson(), nl=False)
+    else:
+        click.echo(events_text(table))

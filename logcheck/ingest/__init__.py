@@ -1,0 +1,159 @@
+"""Ingest: every input line into one typed events table.
+
+``read_events(paths)`` is the whole stage; ``ingest(paths)`` also returns one summary per input
+(stream, format, counts, damage) where ``lines == events + context + unrecognised`` always holds.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ..packs import Pack, load_pack
+from .classify import classify, detect_stream
+from .envelope import parse_envelopes
+from .formats import load_formats
+from .repair import repair_column
+from .sources import Damage, Source, expand, read_lines
+from .timestamps import anchor_date, assign
+
+__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "EVENT_COLUMNS"]
+
+_FULL_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+EVENT_COLUMNS = {
+    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_quality": pl.String, "zoned": pl.Boolean,
+    "stream": pl.String, "file": pl.String, "line": pl.UInt32, "envelope": pl.String,
+    "component": pl.String, "level": pl.String, "kind": pl.String, "user": pl.String,
+    "user_prefix": pl.String, "meal": pl.String, "server_ts": pl.Datetime("us"), "code": pl.String,
+    "reason": pl.String, "attempt": pl.String, "method": pl.String, "path": pl.String,
+    "status": pl.String, "message": pl.String, "raw": pl.String, "parent": pl.UInt32,
+    "continuation": pl.Boolean, "context": pl.Boolean,
+}
+
+
+@dataclass
+class InputSummary:
+    """One input as ingest saw it."""
+
+    path: str
+    stream: str
+    format: str
+    lines: int = 0
+    events: int = 0
+    context: int = 0
+    unrecognised: int = 0
+    repaired_lines: int = 0
+    damage: Damage = field(default_factory=Damage)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = self.damage
+        return {
+            "path": self.path, "stream": self.stream, "format": self.format, "lines": self.lines,
+            "events": self.events, "context": self.context, "unrecognised": self.unrecognised,
+            "repaired_lines": self.repaired_lines, "invalid_utf8": d.invalid_utf8, "nul_bytes": d.nul_bytes,
+            "crlf_lines": d.crlf_lines, "bom": d.bom, "gzip": d.gzip, "truncated_last_line": d.truncated_last_line,
+            "skipped": d.skipped, "warnings": list(self.warnings) + list(d.notes),
+        }
+
+
+@dataclass
+class Ingested:
+    """The events table and one summary per input."""
+
+    events: pl.DataFrame
+    inputs: list[InputSummary]
+
+    def unrecognised(self) -> pl.DataFrame:
+        """Lines neither events nor context: ``file``, ``line``, ``raw``."""
+        return self.events.filter(pl.col("kind").is_null() & ~pl.col("context")).select("file", "line", "raw")
+
+
+def read_events(paths: list[str] | str, pack: str | Pack = "ws-registry", **options) -> pl.DataFrame:
+    """Read logs into one events table (see ``EVENT_COLUMNS``); options as for :func:`ingest`."""
+    return ingest(paths, pack, **options).events
+
+
+def ingest(
+    paths: list[str] | str,
+    pack: str | Pack = "ws-registry",
+    *,
+    date: dt.date | None = None,
+    streams: dict[str, str] | None = None,
+) -> Ingested:
+    """Read every input into events.
+
+    Args:
+        paths: files, directories, globs, or ``-`` for stdin.
+        pack: the rule pack whose vocabulary classifies messages.
+        date: the date of time-only lines (``--date``); otherwise inferred.
+        streams: ``{path: "ios" | "backend"}`` to force a file's stream.
+    """
+    if isinstance(paths, str):
+        paths = [paths]
+    pack = pack if isinstance(pack, Pack) else load_pack(pack)
+    formats = load_formats()
+    parsed: list[tuple[Source, pl.DataFrame, InputSummary]] = []
+    for source in expand(paths, streams):
+        frame, damage = read_lines(source)
+        summary = InputSummary(source.name, source.stream or "unknown", "-", damage=damage)
+        if damage.skipped:
+            summary.warnings.append(f"{damage.skipped} file skipped")
+            parsed.append((source, frame, summary))
+            continue
+        text, summary.repaired_lines = repair_column(frame["raw"].str.replace_all("\r", ""))
+        frame = parse_envelopes(frame.with_columns(text=text), formats)
+        stream = source.stream or detect_stream(frame, pack)
+        summary.stream = stream
+        frame = classify(frame, pack, stream, formats)
+        summary.format = _dominant(frame["envelope"])
+        parsed.append((source, frame, summary))
+
+    anchors = [anchor_date(f) for _, f, s in parsed if f.height and not s.damage.skipped]
+    fallback = next((a for a in anchors if a is not None), None)
+    tables = []
+    for source, frame, summary in parsed:
+        if summary.damage.skipped:
+            continue
+        frame, warning = assign(frame, date, fallback)
+        if warning:
+            summary.warnings.append(warning)
+        frame = _finish(frame, source.name, summary.stream)
+        summary.lines = frame.height
+        summary.events = int(frame["kind"].is_not_null().sum())
+        summary.context = int(frame["context"].sum())
+        summary.unrecognised = summary.lines - summary.events - summary.context
+        tables.append(frame)
+    events = pl.concat(tables, how="vertical") if tables else pl.DataFrame(schema=EVENT_COLUMNS)
+    return Ingested(events, [s for _, _, s in parsed])
+
+
+def _dominant(envelopes: pl.Series) -> str:
+    counts = envelopes.filter(envelopes != "bare").value_counts(sort=True)
+    if not counts.height:
+        return "bare"
+    names = counts[:, 0].to_list()
+    return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
+
+
+def _finish(frame: pl.DataFrame, name: str, stream: str) -> pl.DataFrame:
+    def ident(col: str) -> tuple[pl.Expr, pl.Expr]:
+        v = pl.col(col).str.to_lowercase().str.strip_chars()
+        full = v.str.contains(_FULL_ID)
+        prefix = v.str.replace(r"(?:\.\.\.|…)$", "").str.strip_chars_end("-")
+        return pl.when(full).then(v), pl.when(full).then(v.str.slice(0, 8)).otherwise(prefix)
+
+    user, user_prefix = ident("user")
+    meal_full, meal_prefix = ident("meal")
+    from .timestamps import parse_iso
+
+    frame = frame.with_columns(
+        user=user, user_prefix=user_prefix, meal=pl.coalesce(meal_full, meal_prefix),
+        server_ts=parse_iso(pl.col("server_ts")) if "server_ts" in frame.columns else pl.lit(None, pl.Datetime("us")),
+        file=pl.lit(name), stream=pl.lit(stream), message=pl.col("msg"),
+        context=pl.col("context").fill_null(False),
+    )
+    frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in EVENT_COLUMNS.items() if c not in frame.columns])
+    return frame.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])

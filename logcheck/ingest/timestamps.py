@@ -1,0 +1,145 @@
+"""Give every line a time, saying how it was known (``ts_quality``), vectorised per file.
+
+- ``exact``: the envelope wrote a date and a time (zoned or not);
+- ``embedded``: a line without envelope time (Xcode ``print``) carries ``at 2025-11-08 10:07:29 +0000``;
+- ``date_inferred``: a time-only line (``10:07:29 - ...``) took its date from ``--date``, from a
+  dated value in the same file (an embedded date, a ``Backend timestamp``) or from another file,
+  rolling over midnight where the clock jumps back by more than six hours;
+- ``inherited``: a line with no time took the previous line's;
+- ``none``: nothing earlier to inherit from.
+``ts`` is UTC where the line said its zone (``zoned``); otherwise it is the time as written, for
+the alignment step to place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+_ISO = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s?(Z|[+-]\d{2}:?\d{2})?$"
+_EMBEDDED = r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4})"
+_ROLLOVER_S = 6 * 3600
+_US = "us"
+
+
+def _zone(z: pl.Expr) -> pl.Expr:
+    return z.str.replace("^Z$", "+0000").str.replace(":", "")
+
+
+def _datetime(date: pl.Expr, time: pl.Expr, zone: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(naive UTC or as-written datetime, zoned flag) from date/time/zone strings."""
+    base = date.str.replace_all("/", "-") + " " + time.str.replace(",", ".")
+    zoned = (base + _zone(zone)).str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit=_US)
+    naive = base.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit=_US)
+    value = pl.when(zone.is_not_null()).then(zoned.dt.replace_time_zone(None)).otherwise(naive)
+    return value, zone.is_not_null()
+
+
+def parse_iso(text: pl.Expr) -> pl.Expr:
+    """Naive UTC datetime from an ISO-8601 string with a zone (``Backend timestamp``)."""
+    g = text.str.extract_groups(_ISO)
+    value, _ = _datetime(g.struct.field("1"), g.struct.field("2"), g.struct.field("3").fill_null("Z"))
+    return value
+
+
+def _stamp(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """JSON time values: ISO strings, epoch seconds (zap) or epoch microseconds (journald)."""
+    g = stamp.str.extract_groups(_ISO)
+    iso, zoned = _datetime(g.struct.field("1"), g.struct.field("2"), g.struct.field("3"))
+    number = stamp.str.extract(r"^(\d+(?:\.\d+)?)$", 1).cast(pl.Float64, strict=False)
+    micros = pl.when(number > 1e14).then(number).otherwise(number * 1e6).cast(pl.Int64)
+    epoch = pl.from_epoch(micros, time_unit="us")
+    return pl.coalesce(iso, epoch), pl.when(iso.is_not_null()).then(zoned).otherwise(number.is_not_null())
+
+
+def anchor_date(frame: pl.DataFrame) -> dt.date | None:
+    """The first date a file writes anywhere (envelope, JSON, embedded, Backend timestamp)."""
+    dated = frame.select(_dated_expr().alias("d")).drop_nulls()
+    return dated["d"][0].date() if dated.height else None
+
+
+def _dated_expr() -> pl.Expr:
+    env, _ = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
+    stamp, _ = _stamp(pl.col("stamp"))
+    emb = pl.col("msg").str.extract_groups(_EMBEDDED)
+    embedded, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
+    return pl.coalesce(env, stamp, embedded, parse_iso(pl.col("server_ts")))
+
+
+def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
+    """Add ``ts``, ``ts_written``, ``ts_quality`` and ``zoned`` to one file's frame.
+
+    Returns the frame and a warning when time-only lines found no date at all.
+    """
+    env, env_zoned = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
+    stamp, stamp_zoned = _stamp(pl.col("stamp"))
+    emb = pl.col("msg").str.extract_groups(_EMBEDDED)
+    embedded, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
+    time_only = pl.col("time").is_not_null() & pl.col("date").is_null()
+    frame = frame.with_columns(
+        _env=pl.when(time_only).then(None).otherwise(pl.coalesce(env, stamp)),
+        _env_zoned=pl.when(pl.col("stamp").is_not_null()).then(stamp_zoned).otherwise(env_zoned),
+        _embedded=embedded,
+        _server=parse_iso(pl.col("server_ts")),
+        _sec=pl.when(time_only).then(pl.col("time").str.replace(",", ".").str.to_time("%H:%M:%S%.f", strict=False)),
+    )
+    warning = None
+    has_time_only = frame.select(pl.col("_sec").is_not_null().any()).item()
+    if has_time_only:
+        frame, warning = _infer_dates(frame, date, fallback)
+    else:
+        frame = frame.with_columns(_inferred=pl.lit(None, pl.Datetime(_US)))
+
+    ts = pl.coalesce(pl.col("_env"), pl.col("_inferred"), pl.col("_embedded"))
+    quality = (
+        pl.when(pl.col("_env").is_not_null()).then(pl.lit("exact"))
+        .when(pl.col("_inferred").is_not_null()).then(pl.lit("date_inferred"))
+        .when(pl.col("_embedded").is_not_null()).then(pl.lit("embedded"))
+    )
+    zoned = (
+        pl.when(pl.col("_env").is_not_null()).then(pl.col("_env_zoned"))
+        .when(pl.col("_inferred").is_not_null()).then(pl.lit(False))
+        .when(pl.col("_embedded").is_not_null()).then(pl.lit(True))
+    )
+    written = pl.coalesce(
+        pl.col("stamp"),
+        pl.concat_str([pl.col("date"), pl.col("time")], separator=" ") + pl.col("zone").fill_null(""),
+        pl.col("time"),
+        pl.when(pl.col("_embedded").is_not_null()).then(pl.col("msg").str.extract(_EMBEDDED, 0)),
+    )
+    frame = frame.with_columns(ts=ts, ts_quality=quality, zoned=zoned, ts_written=written)
+    known = pl.col("ts").is_not_null()
+    frame = frame.with_columns(
+        ts_quality=pl.when(known).then(pl.col("ts_quality"))
+        .when(pl.col("ts").forward_fill().is_not_null()).then(pl.lit("inherited"))
+        .otherwise(pl.lit("none")),
+        ts=pl.col("ts").forward_fill(),
+        zoned=pl.col("zoned").forward_fill().fill_null(False),
+    )
+    return frame.drop("_env", "_env_zoned", "_embedded", "_server", "_sec", "_inferred"), warning
+
+
+def _infer_dates(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
+    sec = pl.col("_sec").cast(pl.Duration(_US)).alias("_s")  # time of day as a duration since midnight
+    timed = frame.filter(pl.col("_sec").is_not_null()).select("line", sec, "_embedded", "_server")
+    back = (timed["_s"].diff() < pl.duration(seconds=-_ROLLOVER_S)).fill_null(False)
+    timed = timed.with_columns(_day=back.cum_sum().cast(pl.Int32))
+    warning = None
+    base = date
+    if base is None:
+        anchors = timed.with_columns(_a=pl.coalesce("_embedded", "_server")).drop_nulls("_a")
+        if anchors.height:
+            row = anchors.row(0, named=True)
+            naive = dt.datetime.combine(row["_a"].date(), dt.time()) + row["_s"]
+            shift = round((naive - row["_a"]).total_seconds() / 86400)  # nearest day to the anchor
+            base = row["_a"].date() - dt.timedelta(days=row["_day"] + shift)
+        else:
+            base = fallback
+    if base is None:
+        warning = "time-only lines and no date anywhere: give --date YYYY-MM-DD"
+        inferred = pl.lit(None, pl.Datetime(_US))
+    else:
+        midnight = dt.datetime.combine(base, dt.time())
+        inferred = pl.lit(midnight) + pl.col("_s") + pl.duration(days=pl.col("_day"))
+    timed = timed.select("line", inferred.alias("_inferred"))
+    return frame.join(timed, on="line", how="left"), warning
