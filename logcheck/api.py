@@ -1,0 +1,102 @@
+"""The library's front door: ``load`` (ingest, align, correlate) and ``verify`` (+ evaluate)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from .align import apply_clock, estimate_clock
+from .correlate import Correlated, correlate
+from .errors import UsageError
+from .ingest import InputSummary, ingest
+from .packs import Pack, load_pack
+
+
+@dataclass
+class Incident:
+    """Both streams on one clock and one identity. Every table is a polars frame
+    (``incident.decisions.to_pandas()`` for pandas)."""
+
+    pack: Pack
+    inputs: list[InputSummary]
+    clock: pl.DataFrame
+    correlated: Correlated
+    window: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def events(self) -> pl.DataFrame:
+        return self.correlated.events
+
+    @property
+    def decisions(self) -> pl.DataFrame:
+        return self.correlated.decisions
+
+    @property
+    def sessions(self) -> pl.DataFrame:
+        return self.correlated.sessions
+
+    @property
+    def meals(self) -> pl.DataFrame:
+        return self.correlated.meals
+
+    @property
+    def pings(self) -> pl.DataFrame:
+        return self.correlated.pings
+
+    @property
+    def users(self) -> pl.DataFrame:
+        return self.correlated.users
+
+
+def load(
+    paths: list[str] | str,
+    pack: str | Pack = "ws-registry",
+    *,
+    date: dt.date | None = None,
+    streams: dict[str, str] | None = None,
+    offsets: dict[str, str] | None = None,
+    zones: dict[str, str] | None = None,
+    users: dict[str, str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    settings: dict[str, str] | None = None,
+) -> Incident:
+    """Ingest, align and correlate logs.
+
+    Args:
+        paths: files, folders, globs or ``-``.
+        pack: pack name or path; ``settings`` override its parameters (``{"stable_for": "20m"}``).
+        date: date of time-only lines. streams: ``{path: "ios"|"backend"}``.
+        offsets: ``{file: seconds}`` client clock minus server clock. zones: ``{file: "Europe/Paris"}``.
+        users: ``{client file: user id}``. since/until: keep events in this window (server clock, UTC).
+    """
+    if isinstance(pack, Pack):
+        if settings:
+            pack = load_pack(pack.path, settings)
+    else:
+        pack = load_pack(pack, settings)
+    if since and until and since >= until:
+        raise UsageError("--since must be earlier than --until")
+    ingested = ingest(paths, pack, date=date, streams=streams)
+    clock = estimate_clock(ingested.events, offsets, zones)
+    events = apply_clock(ingested.events, clock)
+    events = events.join(clock.select("file", ts_unc=pl.col("spread_seconds").fill_null(0.0) / 2), on="file", how="left")
+    if since or until:
+        keep = pl.lit(True)
+        if since:
+            keep = keep & (pl.col("ts_server") >= _naive(since))
+        if until:
+            keep = keep & (pl.col("ts_server") < _naive(until))
+        events = events.filter(keep)
+    warnings = [f"{s.path}: {w}" for s in ingested.inputs for w in s.warnings]
+    correlated = correlate(events, pack, users)
+    warnings += correlated.warnings
+    return Incident(pack, ingested.inputs, clock, correlated, (since, until), warnings)
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value

@@ -1,0 +1,133 @@
+"""Identity: one id per user, and a user for every client file.
+
+Prefixes (``4eb4c27c...``) resolve to the one full id seen anywhere that starts with them; a
+prefix two full ids share is reported and left as written. A client file belongs to the user
+of its ``Connected - User ID:`` line, else to the user whose meal ids it shares with the
+backend, unless ``--user FILE=ID`` says otherwise. Ambiguities are reported, never guessed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import UsageError
+
+
+@dataclass
+class Identity:
+    """Resolved ids per event row, plus what could not be resolved."""
+
+    events: pl.DataFrame               # with ``uid`` and ``meal_id`` columns
+    users: pl.DataFrame                # uid, prefix, files, events
+    files: dict[str, str | None]       # client file -> uid
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_prefixes(values: pl.DataFrame, column: str, prefix_col: str) -> tuple[pl.DataFrame, list[str]]:
+    """Map each distinct prefix to its one full id; report prefixes with several."""
+    full = values.select(pl.col(column).alias("full")).drop_nulls().unique()
+    prefixes = values.filter(pl.col(column).is_null()).select(pl.col(prefix_col).alias("prefix")).drop_nulls().unique()
+    if not prefixes.height:
+        return pl.DataFrame(schema={"prefix": pl.String, "resolved": pl.String}), []
+    cand = prefixes.with_columns(k=pl.col("prefix").str.slice(0, 8)).join(
+        full.with_columns(k=pl.col("full").str.slice(0, 8)), on="k", how="left"
+    ).filter(pl.col("full").is_null() | pl.col("full").str.starts_with(pl.col("prefix")))
+    counts = cand.group_by("prefix").agg(n=pl.col("full").drop_nulls().n_unique(), full=pl.col("full").drop_nulls().first(),
+                                         all=pl.col("full").drop_nulls().sort())
+    warnings = [f"ambiguous {prefix_col.split('_')[0]} prefix {r['prefix']}...: matches {', '.join(r['all'])}"
+                for r in counts.filter(pl.col("n") > 1).iter_rows(named=True)]
+    resolved = counts.select("prefix", resolved=pl.when(pl.col("n") == 1).then(pl.col("full")).otherwise(pl.col("prefix")))
+    return resolved, warnings
+
+
+def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Identity:
+    """Add ``uid`` (full id, or the prefix when it names nobody seen in full) and ``meal_id``."""
+    warnings: list[str] = []
+    users, w = resolve_prefixes(events, "user", "user_prefix")
+    warnings += w
+    meal_full = events.select(pl.col("meal").filter(pl.col("meal").str.len_chars() == 36).alias("meal"),
+                              pl.lit(None, pl.String).alias("meal_prefix"))
+    meal_pref = events.select(pl.lit(None, pl.String).alias("meal"),
+                              pl.col("meal").filter(pl.col("meal").str.len_chars() < 36).alias("meal_prefix"))
+    meals, w = resolve_prefixes(pl.concat([meal_full, meal_pref]), "meal", "meal_prefix")
+    warnings += w
+    frame = events.join(users.rename({"prefix": "user_prefix", "resolved": "_u"}), on="user_prefix", how="left")
+    frame = frame.join(meals.rename({"prefix": "meal", "resolved": "_m"}), on="meal", how="left")
+    frame = frame.with_columns(uid=pl.coalesce("user", "_u", "user_prefix"), meal_id=pl.coalesce("_m", "meal")).drop("_u", "_m")
+    frame = _link_server_meals(frame)
+    files, w = _client_users(frame, user_map or {})
+    warnings += w
+    owner = pl.DataFrame({"file": list(files), "_owner": list(files.values())}, schema={"file": pl.String, "_owner": pl.String})
+    frame = frame.join(owner, on="file", how="left").with_columns(
+        uid=pl.when(pl.col("stream") == "ios").then(pl.col("_owner")).otherwise(pl.col("uid"))
+    ).drop("_owner")
+    summary = frame.filter(pl.col("uid").is_not_null() & pl.col("kind").is_not_null()).group_by("uid").agg(
+        prefix=pl.col("uid").first().str.slice(0, 8), files=pl.col("file").unique().sort(), events=pl.len()
+    ).sort("events", descending=True)
+    return Identity(frame, summary, files, warnings)
+
+
+def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give server completions and decisions the user and meal of the processing they follow.
+
+    A completion without an id belongs to the latest ``Processing meal log`` of the same file;
+    a completion with an id to that meal's processing; a decision without a user to the latest
+    completion of the same file.
+    """
+    frame = frame.with_row_index("_row")
+    proc = frame.filter(pl.col("kind") == "server.meal_processing").select(
+        "file", "ts", p_meal=pl.col("meal_id"), p_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
+    by_meal = proc.drop_nulls("p_meal").unique("p_meal", keep="last").select(meal_id="p_meal", m_uid="p_uid")
+    comp = frame.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts")
+    comp = comp.join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False).join(by_meal, on="meal_id", how="left")
+    comp = comp.select("_row", c_meal=pl.coalesce("meal_id", "p_meal"), c_uid=pl.coalesce("uid", "m_uid", "p_uid"))
+    frame = frame.join(comp, on="_row", how="left").with_columns(
+        meal_id=pl.coalesce("meal_id", "c_meal"), uid=pl.coalesce("uid", "c_uid")).drop("c_meal", "c_uid")
+    done = frame.filter(pl.col("kind") == "server.meal_completed").select(
+        "file", "ts", d_meal=pl.col("meal_id"), d_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
+    dec = frame.filter(pl.col("kind").is_in(["server.notify_sent", "server.notify_skipped"])).drop_nulls("ts").sort("ts")
+    dec = dec.join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False).select(
+        "_row", d_meal="d_meal", d_uid=pl.when(pl.col("uid").is_null()).then(pl.col("d_uid")))
+    frame = frame.join(dec, on="_row", how="left").with_columns(
+        meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid")).drop("d_meal", "d_uid")
+    return frame.sort("_row").drop("_row")
+
+
+def _client_users(frame: pl.DataFrame, user_map: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
+    warnings = []
+    client = frame.filter(pl.col("stream") == "ios")
+    files = client["file"].unique(maintain_order=True).to_list()
+    declared = client.filter(pl.col("kind") == "client.connected").drop_nulls("uid").group_by("file").agg(
+        ids=pl.col("uid").unique().sort())
+    declared = {r["file"]: r["ids"] for r in declared.iter_rows(named=True)}
+    backend_meals = frame.filter(pl.col("kind") == "server.meal_processing").drop_nulls("meal_id").drop_nulls("uid")
+    submitted = client.filter(pl.col("kind") == "client.meal_submitted").drop_nulls("meal_id").select("file", "meal_id")
+    shared = submitted.join(backend_meals.select("meal_id", "uid"), on="meal_id").group_by("file").agg(
+        ids=pl.col("uid").unique().sort())
+    shared = {r["file"]: r["ids"] for r in shared.iter_rows(named=True)}
+    given = {}
+    for key, uid in user_map.items():
+        hits = [f for f in files if f == key or Path(f).name == key or Path(f).resolve() == Path(key).resolve()]
+        if len(hits) != 1:
+            raise UsageError(f"--user {key}={uid}: {key} is not one client input")
+        given[hits[0]] = uid.lower()
+    owners: dict[str, str | None] = {}
+    for f in files:
+        if f in given:
+            owners[f] = given[f]
+            continue
+        for source, ids in (("Connected - User ID", declared.get(f)), ("shared meal ids", shared.get(f))):
+            if ids and len(ids) == 1:
+                owners[f] = ids[0]
+                break
+            if ids:
+                warnings.append(f"{f}: {source} name {len(ids)} users ({', '.join(ids)}); give --user {Path(f).name}=ID")
+                owners[f] = None
+                break
+        else:
+            owners[f] = None
+            warnings.append(f"{f}: no user found (no 'Connected - User ID' line, no meal shared with the backend); "
+                            f"give --user {Path(f).name}=ID")
+    return owners, warnings

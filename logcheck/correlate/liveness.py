@@ -1,0 +1,76 @@
+"""Was user U alive at time t? Flags for any set of (uid, t) points, by as-of joins.
+
+For each point: the latest liveness evidence (alive kinds) at or before t, the latest end
+(gone kinds), the latest and next connect; from these the pack's flags:
+``active``, ``connected_before``, ``disconnected_before``, ``client_covered``, ``backend_covered``.
+Comparisons against ``active_window`` allow for the resolution of both timestamps and the
+clock estimate's uncertainty; ``active_by_allowance`` says when a point needed that allowance.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from ..packs import Pack
+
+_REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
+
+
+def _seconds(a: str, b: str) -> pl.Expr:
+    return (pl.col(a) - pl.col(b)).dt.total_microseconds() / 1e6
+
+
+def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str) -> pl.DataFrame:
+    cols = [pl.col("uid")] + [pl.col(c).alias(f"{prefix}_{c.replace('ts_server', 'ts')}") for c in _REF]
+    return (events.filter(pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
+            .select(cols).with_columns(pl.col(f"{prefix}_ts").alias("_on")).sort("_on"))
+
+
+def spans(events: pl.DataFrame) -> pl.DataFrame:
+    """Time span of each client file on the server clock, with its user."""
+    return (events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null() & pl.col("uid").is_not_null())
+            .group_by("file").agg(uid=pl.col("uid").first(), start=pl.col("ts_server").min(), end=pl.col("ts_server").max()))
+
+
+def flags_at(points: pl.DataFrame, events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+    """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``)."""
+    live = pack.model.liveness
+    window = pack.params.get("active_window", 60.0)
+    pts = points.with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
+    valid = pts.filter(pl.col("_on").is_not_null()).sort("_on")
+    for kinds, prefix, strategy in ((live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
+                                    (live.connect, "connect", "backward"), (live.connect, "next", "forward")):
+        ref = _ref(events, kinds, prefix)
+        valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
+    allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
+        pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
+    since_alive = _seconds("ts_server", "alive_ts")
+    not_ended = pl.col("gone_ts").is_null() | (pl.col("gone_ts") < pl.col("alive_ts"))
+    valid = valid.with_columns(
+        since_alive_s=since_alive,
+        since_connect_s=_seconds("ts_server", "connect_ts"),
+        until_connect_s=_seconds("next_ts", "ts_server"),
+        active=(pl.col("alive_ts").is_not_null() & (since_alive <= window + allowance) & not_ended).fill_null(False),
+        active_by_allowance=(pl.col("alive_ts").is_not_null() & (since_alive > window) & (since_alive <= window + allowance)
+                             & not_ended).fill_null(False),
+        connected_before=pl.col("connect_ts").is_not_null(),
+        disconnected_before=(pl.col("gone_ts").is_not_null() &
+                             (pl.col("alive_ts").is_null() | (pl.col("gone_ts") >= pl.col("alive_ts")))),
+    )
+    valid = _coverage(valid, events)
+    out = pts.drop("_on").join(valid.drop([c for c in pts.columns if c not in ("_p",)] + ["_on"], strict=False),
+                               on="_p", how="left")
+    flags = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
+    return out.with_columns([pl.col(f).fill_null(False) for f in flags]).drop("_p")
+
+
+def _coverage(points: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    client = spans(events)
+    slack = pl.duration(seconds=1)
+    hits = (points.select("_p", "uid", "ts_server").join(client, on="uid", how="inner")
+            .filter((pl.col("ts_server") >= pl.col("start") - slack) & (pl.col("ts_server") <= pl.col("end") + slack))
+            .group_by("_p").agg(client_file=pl.col("file").first()))
+    backend = events.filter((pl.col("stream") == "backend") & pl.col("ts_server").is_not_null())
+    lo, hi = backend["ts_server"].min(), backend["ts_server"].max()
+    covered = (pl.col("ts_server") >= lo) & (pl.col("ts_server") <= hi) if lo is not None else pl.lit(False)
+    return points.join(hits, on="_p", how="left").with_columns(
+        client_covered=pl.col("client_file").is_not_null(), backend_covered=covered.fill_null(False))

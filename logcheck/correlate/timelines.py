@@ -1,0 +1,61 @@
+"""Per-user client timelines: ping/pong pairs with round trips, sessions, polling runs."""
+from __future__ import annotations
+
+import polars as pl
+
+from ..packs import Pack
+
+
+def _dedupe(rows: pl.DataFrame, gap_s: float = 1.0) -> pl.DataFrame:
+    """One row per burst: builds log a ping (or pong) twice within the same second."""
+    rows = rows.sort("file", "ts_server")
+    prev = pl.col("ts_server").shift(1).over("file")
+    new = prev.is_null() | ((pl.col("ts_server") - prev).dt.total_microseconds() > gap_s * 1e6)
+    return rows.filter(new)
+
+
+def pings(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+    """Client pings with their pong (within ``pong_timeout``) and round-trip time."""
+    timeout = pack.params.get("pong_timeout", 2.0)
+    base = events.filter(pl.col("ts_server").is_not_null() & (pl.col("stream") == "ios"))
+    sent = _dedupe(base.filter(pl.col("kind") == "client.ping_sent")).select("file", "uid", "line", "ts_server", "ts_res")
+    pong = _dedupe(base.filter(pl.col("kind") == "client.pong_received")).select(
+        "file", pong_ts="ts_server", pong_line="line", backend_ts="server_ts")
+    sent = sent.with_columns(_on=pl.col("ts_server")).sort("_on")
+    pong = pong.with_columns(_on=pl.col("pong_ts")).sort("_on")
+    out = sent.join_asof(pong, on="_on", by="file", strategy="forward",
+                         tolerance=f"{int((timeout + 1) * 1e6)}us", check_sortedness=False).drop("_on")
+    return out.with_columns(rtt_s=(pl.col("pong_ts") - pl.col("ts_server")).dt.total_microseconds() / 1e6).sort("file", "ts_server")
+
+
+def sessions(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+    """Client sessions: from a connect to a close, or to the file's last sign of life."""
+    live = pack.model.liveness
+    client = events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null() & pl.col("kind").is_not_null())
+    client = client.sort("file", "line").with_columns(
+        _closed=pl.col("kind").is_in(list(live.gone)).cast(pl.Int32).cum_sum().over("file"))
+    # a segment runs from one close to the next; its session starts at its first connect
+    seg = client.with_columns(_seg=pl.col("_closed") - pl.col("kind").is_in(list(live.gone)).cast(pl.Int32))
+    grouped = seg.group_by("file", "_seg").agg(
+        uid=pl.col("uid").first(),
+        start=pl.col("ts_server").filter(pl.col("kind") == "client.connected").min(),
+        start_line=pl.col("line").filter(pl.col("kind") == "client.connected").min(),
+        end=pl.col("ts_server").max(),
+        end_line=pl.col("line").max(),
+        end_kind=pl.col("kind").last(),
+        pongs=(pl.col("kind") == "client.pong_received").sum(),
+    ).filter(pl.col("start").is_not_null())
+    return grouped.with_columns(
+        ended=pl.when(pl.col("end_kind").is_in(list(live.gone))).then(pl.lit("closed")).otherwise(pl.lit("log ends")),
+        duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6,
+    ).drop("_seg").sort("file", "start")
+
+
+def polling(events: pl.DataFrame) -> pl.DataFrame:
+    """Per client file: polls, the span they cover, and polls per minute of client log."""
+    client = events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null())
+    return client.group_by("file").agg(
+        uid=pl.col("uid").first(),
+        polls=(pl.col("kind") == "client.poll").sum(),
+        minutes=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 6e7,
+    ).with_columns(polls_per_minute=pl.when(pl.col("minutes") > 0).then(pl.col("polls") / pl.col("minutes"))).sort("file")
