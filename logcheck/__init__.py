@@ -11,6 +11,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .api import Incident, load  # noqa: E402
 from .ingest import ingest, read_events  # noqa: E402
 
-__all__ = ["__version__", "ingest", "read_events"]
+
+def verify(paths, pack="ws-registry", *, command: str | None = None, **options):
+    """Ingest, align, correlate and evaluate: a :class:`logcheck.evaluate.Result` with the verdict.
+
+    Options are those of :func:`load` (date, streams, offsets, zones, users, since, until, settings).
+    """
+    from .evaluate import evaluate
+
+    return evaluate(load(paths, pack, **options), command=command)
+
+
+__all__ = ["__version__", "Incident", "ingest", "load", "read_events", "verify"]

@@ -67,6 +67,7 @@ class FollowedBy(_Rule):
     each: Select
     by: Select
     window: tuple[str, str]
+    instead: Select | None = None  # an answer that settles the case as failed before the deadline
     need: str = "100%"
     latency: bool = False
 
@@ -274,7 +275,7 @@ def _check_references(model: PackModel, located: Located) -> list[str]:
             problems.append(f"{_where(located, loc)}: {exc}")
 
     def walk(rule: Any, loc: tuple) -> None:
-        for name in ("each", "by", "after", "unless", "answer", "bad"):
+        for name in ("each", "by", "after", "unless", "answer", "bad", "instead"):
             sel = getattr(rule, name, None)
             if sel is not None:
                 check_kind(sel.kind, loc + (name, "kind"))

@@ -92,6 +92,13 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
         "_row", d_meal="d_meal", d_uid=pl.when(pl.col("uid").is_null()).then(pl.col("d_uid")))
     frame = frame.join(dec, on="_row", how="left").with_columns(
         meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid")).drop("d_meal", "d_uid")
+    # a completion nobody's processing line explains belongs to the decision that follows it
+    after = frame.filter(pl.col("kind").is_in(["server.notify_sent", "server.notify_skipped"]) & pl.col("uid").is_not_null()
+                         ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts")
+    orphan = frame.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts")
+    orphan = orphan.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False)
+    frame = frame.join(orphan.select("_row", "a_uid"), on="_row", how="left").with_columns(
+        uid=pl.coalesce("uid", "a_uid")).drop("a_uid")
     return frame.sort("_row").drop("_row")
 
 

@@ -1,0 +1,93 @@
+"""Evaluate: the pack's criteria on a correlated incident, then the verdict and impact figures."""
+from __future__ import annotations
+
+import polars as pl
+
+from .. import __version__
+from ..api import Incident
+from .model import CheckResult, Evidence, Result
+from .rules import Context, evaluate_rule
+from .verdict import decide
+
+__all__ = ["evaluate", "Result", "CheckResult", "Evidence"]
+
+
+def evaluate(incident: Incident, command: str | None = None) -> Result:
+    """Judge every criterion, the discriminating evidence and the verdict."""
+    pack = incident.pack
+    ctx = Context(pack, incident.events, incident.decisions, incident.meals, incident.pings)
+    criteria = [evaluate_rule(rule, ctx) for rule in pack.model.criteria]
+    discriminating = evaluate_rule(pack.model.discriminating, ctx)
+    discriminating.id = discriminating.id or "discriminating"
+    verdict, reason, code = decide(pack, criteria, discriminating, incident.decisions)
+    warnings = list(incident.warnings) + _silent_vocabulary(incident)
+    if any(c.allowance for c in criteria):
+        leaning = ", ".join(c.id for c in criteria if c.allowance)
+        warnings.append(f"{leaning}: judged with the timestamp-resolution allowance (times written to whole seconds)")
+    return Result(
+        verdict=verdict, reason=reason, exit_code=code, criteria=criteria, discriminating=discriminating,
+        decisions=_decisions(ctx),
+        clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "method", "zone_hours",
+                                  "skew_seconds", "note")} for r in incident.clock.iter_rows(named=True)],
+        inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
+                 "context": s.context, "unrecognized": s.unrecognised, "skipped": s.damage.skipped}
+                for s in incident.inputs],
+        impact=impact(incident),
+        warnings=warnings,
+        pack={"name": pack.name, "version": pack.model.version, "path": str(pack.path), "sha256": pack.sha256,
+              "parameters": pack.params, "overrides": pack.overrides},
+        run={"logcheck_version": __version__, "command": command,
+             "since": incident.window[0].isoformat() if incident.window[0] else None,
+             "until": incident.window[1].isoformat() if incident.window[1] else None},
+    )
+
+
+def _silent_vocabulary(incident: Incident) -> list[str]:
+    """A renamed log message must not pass for a missing one: name kinds that matched nothing."""
+    streams = {s.stream for s in incident.inputs if not s.damage.skipped}
+    seen = set(incident.events["kind"].drop_nulls().unique().to_list())
+    out = []
+    for stream, kinds in incident.pack.model.vocabulary.items():
+        if stream not in streams:
+            continue
+        out += [f"vocabulary {k} matched 0 lines" for k in kinds if k not in seen]
+    return out
+
+
+def _decisions(ctx: Context) -> list[dict]:
+    out = []
+    for r in ctx.decisions.iter_rows(named=True):
+        evidence = [{"file": r["file"], "line": r["line"], "text": r["raw"], "role": "decision"}]
+        if r["evidence_file"]:
+            evidence.append({"file": r["evidence_file"], "line": r["evidence_line"],
+                             "text": ctx.raw(r["evidence_file"], r["evidence_line"]), "role": r["evidence_kind"],
+                             "seconds_before": r["evidence_seconds"]})
+        out.append({
+            "user": r["uid"], "time": r["ts_server"].isoformat() + "Z" if r["ts_server"] else None,
+            "outcome": r["outcome"], "cause": r["cause"], "meal": r["meal_id"], "active": r["active"],
+            "allowance": r["active_by_allowance"], "evidence": evidence,
+        })
+    return out
+
+
+def impact(incident: Incident) -> dict:
+    """The seed's figures: real-time delivery rate, time to see a result, polls per user-minute."""
+    d = incident.decisions
+    meals = incident.meals
+    seen = meals.filter(pl.col("latency_s").is_not_null()) if meals.height else meals
+    polls = incident.correlated.polling.filter(pl.col("minutes") > 0)
+
+    def p50(frame: pl.DataFrame) -> float | None:
+        return round(frame["latency_s"].median(), 3) if frame.height else None
+
+    return {
+        "decisions": d.height,
+        "notifications_sent": int((d["outcome"] == "sent").sum()) if d.height else 0,
+        "delivery_rate": round(float((d["outcome"] == "sent").mean()), 4) if d.height else None,
+        "result_latency_p50_s": p50(seen),
+        "result_latency_ws_p50_s": p50(seen.filter(pl.col("first_seen_by_ws"))) if seen.height else None,
+        "result_latency_poll_p50_s": p50(seen.filter(pl.col("first_seen_by_poll"))) if seen.height else None,
+        "polls_per_user_minute": round(float(polls["polls"].sum() / polls["minutes"].sum()), 3) if polls.height else None,
+        "skipped_by_cause": {r["cause"]: r["len"] for r in d.filter(pl.col("cause").is_not_null())
+                             .group_by("cause").len().sort("cause").iter_rows(named=True)} if d.height else {},
+    }

@@ -1,0 +1,77 @@
+"""Plain result objects: what each check found, and the run's verdict. JSON comes from here."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+EVIDENCE_CAP = 20
+
+
+@dataclass
+class Evidence:
+    """One log line cited as evidence."""
+
+    file: str
+    line: int
+    text: str
+    time: str | None = None   # ISO-8601 on the server clock
+    note: str | None = None   # why this line matters ("no registry refresh within ±2 s")
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str
+    status: str                     # pass | fail | inconclusive
+    summary: str                    # measured value next to its threshold
+    cases: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    evidence_more: int = 0          # cases beyond the cap
+    reason: str | None = None       # for inconclusive: what evidence is missing
+    allowance: bool = False         # the result leaned on timestamp resolution / clock spread
+    checks: list["CheckResult"] = field(default_factory=list)
+
+    def cite(self, rows: list[Evidence]) -> None:
+        self.evidence = rows[:EVIDENCE_CAP]
+        self.evidence_more = max(0, len(rows) - EVIDENCE_CAP)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["evidence"] = [{k: v for k, v in e.items() if v is not None} for e in d["evidence"]]
+        if not self.checks:
+            d.pop("checks")
+        return d
+
+
+@dataclass
+class Result:
+    verdict: str
+    reason: str
+    exit_code: int
+    criteria: list[CheckResult]
+    discriminating: CheckResult
+    decisions: list[dict]
+    clock: list[dict]
+    inputs: list[dict]
+    impact: dict[str, Any]
+    warnings: list[str]
+    pack: dict[str, Any]
+    run: dict[str, Any]
+
+    def to_json(self) -> dict:
+        """The JSON result; keys from the pack spec, plus ``exit_code``, ``pack``, ``run``."""
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "exit_code": self.exit_code,
+            "criteria": [c.as_dict() for c in self.criteria],
+            "discriminating": self.discriminating.as_dict(),
+            "decisions": self.decisions,
+            "clock": self.clock,
+            "inputs": self.inputs,
+            "impact": self.impact,
+            "warnings": self.warnings,
+            "pack": self.pack,
+            "run": self.run,
+        }

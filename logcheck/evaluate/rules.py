@@ -1,0 +1,306 @@
+"""Generic rule kinds. A criterion in a pack is one of these, keyed by its ``kind:``.
+
+Window semantics, common to all kinds:
+- times are on the server clock; a client pong is placed at its ``Backend timestamp``;
+- window edges are inclusive, and widened by the resolution of both timestamps (1 s for whole
+  seconds) and half the spread of the clock estimate; a case that needed the widening sets
+  ``allowance`` on the result;
+- an obligation whose window reaches past the end of the logs where its answer would appear is
+  *pending*: neither met nor failed, and not counted;
+- everything is matched per user (``uid``): an event of one user never answers another's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import polars as pl
+
+from ..durations import format_duration
+from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Select, StopsAfter
+from .model import CheckResult, Evidence
+
+
+@dataclass
+class Context:
+    """The tables rules read: events with flags, decisions, meals, pings."""
+
+    pack: Pack
+    events: pl.DataFrame
+    decisions: pl.DataFrame
+    meals: pl.DataFrame
+    pings: pl.DataFrame
+
+    def raw(self, file: str, line: int) -> str:
+        row = self.events.filter((pl.col("file") == file) & (pl.col("line") == line)).select("raw")
+        return row.item() if row.height else ""
+
+
+def _t() -> pl.Expr:
+    # the server clock's reading: a pong's Backend timestamp, else the aligned line time
+    return pl.coalesce(pl.col("server_ts"), pl.col("ts_server"))
+
+
+def _select(ctx: Context, sel: Select, table: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Rows of an event kind (or a table) with all ``where`` flags true, deduplicated bursts."""
+    rows = ctx.events if table is None else table
+    if sel.kind:
+        rows = rows.filter(pl.col("kind") == sel.kind)
+    for flag in sel.where:
+        name = flag.removeprefix("not_")
+        rows = rows.filter(pl.col(name) if name == flag else ~pl.col(name))
+    if table is None:
+        rows = rows.filter(pl.col("uid").is_not_null()).with_columns(t=_t()).drop_nulls("t")
+        rows = _dedupe_client(rows)
+    return rows
+
+
+def _dedupe_client(rows: pl.DataFrame) -> pl.DataFrame:
+    """iOS builds log one ping or pong as two lines in the same second: count it once."""
+    rows = rows.sort("file", "kind", "t")
+    prev = pl.col("t").shift(1).over("file", "kind")
+    first = prev.is_null() | ((pl.col("t") - prev).dt.total_microseconds() > 1_000_000) | (pl.col("stream") != "ios")
+    return rows.filter(first)
+
+
+def _res(col: str = "ts_res") -> pl.Expr:
+    return pl.col(col).fill_null(1.0)
+
+
+def _cite(rows: pl.DataFrame, note: Callable[[dict], str] | None = None, limit: int = 200) -> list[Evidence]:
+    out = []
+    for r in rows.head(limit).iter_rows(named=True):
+        t = r.get("t") or r.get("ts_server")
+        out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None,
+                            note(r) if note else None))
+    return out
+
+
+def _fmt_pct(x: float) -> str:
+    return f"{x * 100:.0f} %"
+
+
+def _need(text: str) -> float:
+    text = str(text).strip()
+    return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
+
+def _end_of(ctx: Context, kind: str) -> pl.DataFrame:
+    """Where the logs that would hold ``kind`` end: per user for client kinds, global otherwise."""
+    stream = "ios" if kind.startswith("client.") else "backend"
+    rows = ctx.events.filter((pl.col("stream") == stream) & pl.col("ts_server").is_not_null())
+    if stream == "ios":
+        return rows.group_by("uid").agg(_end=pl.col("ts_server").max())
+    return rows.select(_end=pl.col("ts_server").max())
+
+
+def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
+    lo, hi = (ctx.pack.seconds(w) for w in rule.window)
+    each = _select(ctx, Select(kind=rule.each.kind, where=rule.each.where))
+    if rule.each.otherwise:
+        has = each.select("uid").unique()
+        other = _select(ctx, Select(kind=rule.each.otherwise, where=rule.each.where)).join(has, on="uid", how="anti")
+        each = pl.concat([each, other], how="diagonal_relaxed")
+    by = _select(ctx, rule.by).select("uid", _bt="t", _bres=_res())
+    result = CheckResult(rule.id, rule.title, "inconclusive", "")
+    kinds = " or ".join(k for k in (rule.each.kind, rule.each.otherwise) if k)
+    allow_max = _res() + 1.0 + pl.col("ts_unc").fill_null(0.0)
+    each = each.with_columns(_from=pl.col("t") + pl.duration(microseconds=((lo - allow_max) * 1e6).cast(pl.Int64)))
+    matched = (each.sort("_from").join_asof(by.with_columns(_from=pl.col("_bt")).sort("_from"), on="_from", by="uid",
+                                            strategy="forward", check_sortedness=False))
+    delta = (pl.col("_bt") - pl.col("t")).dt.total_microseconds() / 1e6
+    allow = _res() + pl.col("_bres").fill_null(1.0) + pl.col("ts_unc").fill_null(0.0)
+    matched = matched.with_columns(
+        _delta=delta,
+        _ok=(pl.col("_bt").is_not_null() & (delta <= hi + allow) & (delta >= lo - allow)).fill_null(False),
+        _strict=(pl.col("_bt").is_not_null() & (delta <= hi) & (delta >= lo)).fill_null(False),
+        _deadline=pl.col("t") + pl.duration(microseconds=((hi + allow) * 1e6).cast(pl.Int64)),
+    )
+    ends = _end_of(ctx, rule.by.kind)
+    matched = matched.join(ends, on="uid", how="left") if "uid" in ends.columns else matched.join(ends, how="cross")
+    matched = matched.with_columns(_settled=_answered_instead(ctx, rule, matched, hi))
+    matched = matched.with_columns(_pending=~pl.col("_ok") & ~pl.col("_settled") &
+                                   (pl.col("_end").is_null() | (pl.col("_deadline") > pl.col("_end"))))
+    judged = matched.filter(~pl.col("_pending"))
+    n, ok = judged.height, int(judged["_ok"].sum())
+    pending = matched.height - n
+    need = _need(rule.need)
+    window = f"{format_duration(lo)}..{format_duration(hi)}" if lo else f"within {format_duration(hi)}"
+    result.cases = n
+    result.metrics = {"cases": n, "matched": ok, "pending": pending, "ratio": ok / n if n else None,
+                      "need": need, "window_s": [lo, hi]}
+    if rule.latency and ok:
+        lat = judged.filter(pl.col("_ok"))["_delta"]
+        result.metrics.update(latency_p50_s=round(lat.quantile(0.5), 3), latency_p95_s=round(lat.quantile(0.95), 3),
+                              latency_max_s=round(lat.max(), 3))
+    if not n:
+        result.reason = f"no {kinds} to judge" + (f" ({pending} pending at the end of the logs)" if pending else "") + \
+            (f" where {', '.join(rule.each.where)}" if rule.each.where else "")
+        result.summary = f"{rule.measure}: no cases"
+        return result
+    result.status = "pass" if ok / n >= need else "fail"
+    result.allowance = bool(judged.filter(pl.col("_ok") & ~pl.col("_strict")).height)
+    result.summary = f"{rule.measure} {ok}/{n} {rule.unit}, need {_fmt_pct(need)}"
+    if "latency_p50_s" in result.metrics:
+        result.summary += f" (p50 {result.metrics['latency_p50_s']} s, p95 {result.metrics['latency_p95_s']} s)"
+    bad = judged.filter(~pl.col("_ok")).sort("t")
+    result.cite(_cite(bad, lambda r: f"no {rule.by.kind} for this user {window}"))
+    result.evidence_more = max(result.evidence_more, bad.height - len(result.evidence))
+    if result.status == "pass":
+        result.cite(_cite(judged.sort("t").head(5), lambda r: f"{rule.by.kind} after {r['_delta']:+.1f} s"))
+        result.evidence_more = 0
+    return result
+
+
+def _answered_instead(ctx: Context, rule: FollowedBy, cases: pl.DataFrame, hi: float) -> pl.Series:
+    """True where an ``instead`` event for the same user falls in the window: a definite no."""
+    if rule.instead is None or not cases.height:
+        return pl.Series([False] * cases.height, dtype=pl.Boolean)
+    other = _select(ctx, rule.instead).select("uid", _it="t").with_columns(_on=pl.col("_it")).sort("_on")
+    probe = cases.select("uid", "t", "_from").with_row_index("_k").with_columns(_on=pl.col("_from")).sort("_on")
+    hit = probe.join_asof(other, on="_on", by="uid", strategy="forward", check_sortedness=False).sort("_k")
+    return ((hit["_it"] - hit["t"]).dt.total_microseconds() / 1e6 <= hi + 1.0).fill_null(False)
+
+
+def none_of(rule: NoneOf, ctx: Context) -> CheckResult:
+    table = ctx.decisions if rule.table == "decisions" else ctx.meals
+    cases = _select(ctx, rule.each, table)
+    bad = _select(ctx, rule.bad, cases)
+    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=cases.height,
+                         metrics={"cases": cases.height, "violations": bad.height})
+    if not cases.height:
+        result.reason = f"no {rule.unit or rule.table}"
+        result.summary = f"{rule.measure}: no cases"
+        return result
+    result.status = "fail" if bad.height else "pass"
+    result.summary = f"{rule.measure} {bad.height} of {cases.height} {rule.unit}, need 0"
+    result.allowance = bool("active_by_allowance" in bad.columns and bad["active_by_allowance"].any())
+    result.cite(_table_evidence(ctx, bad.sort("ts_server")))
+    return result
+
+
+def _table_evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
+    out = []
+    for r in rows.head(200).iter_rows(named=True):
+        note = []
+        if r.get("cause"):
+            note.append(r["cause"])
+        if r.get("evidence_file") and r.get("evidence_seconds") is not None:
+            note.append(f"{r['evidence_kind']} {r['evidence_seconds']:.1f} s earlier at {r['evidence_file']}:{r['evidence_line']}")
+        if r.get("seen_kind"):
+            note.append(f"first seen by {r['seen_kind']} at {r['seen_file']}:{r['seen_line']}")
+        t = r.get("ts_server")
+        out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None, "; ".join(note) or None))
+    return out
+
+
+def at_least(rule: AtLeast, ctx: Context) -> CheckResult:
+    table = ctx.decisions if rule.table == "decisions" else ctx.meals
+    rows = _select(ctx, rule.each, table)
+    result = CheckResult(rule.id or "discriminating", rule.title or rule.measure, "pass" if rows.height >= rule.need else "inconclusive",
+                         f"{rule.measure}: {rows.height}, need {rule.need}", cases=rows.height,
+                         metrics={"count": rows.height, "need": rule.need})
+    if result.status != "pass":
+        result.reason = f"{rule.measure}: found {rows.height}, need {rule.need}"
+    result.cite(_table_evidence(ctx, rows.sort("ts_server")))
+    return result
+
+
+def stops_after(rule: StopsAfter, ctx: Context) -> CheckResult:
+    grace = ctx.pack.seconds(rule.grace)
+    each = _select(ctx, rule.each)
+    after = _select(ctx, rule.after).select("uid", _at="t", _at_res=_res()).with_columns(_on=pl.col("_at")).sort("_on")
+    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=each.height)
+    if not after.height:
+        result.reason = f"no {rule.after.kind} to measure from"
+        result.summary = f"{rule.measure}: no {rule.after.kind}"
+        return result
+    rows = each.with_columns(_on=pl.col("t")).sort("_on").join_asof(after, on="_on", by="uid", check_sortedness=False)
+    if rule.unless:
+        unless = _select(ctx, rule.unless).select("uid", _un="t").with_columns(_on=pl.col("_un")).sort("_on")
+        rows = rows.join_asof(unless, on="_on", by="uid", check_sortedness=False)
+    else:
+        rows = rows.with_columns(_un=pl.lit(None, pl.Datetime("us")))
+    late = (pl.col("t") - pl.col("_at")).dt.total_microseconds() / 1e6
+    bad = rows.filter(pl.col("_at").is_not_null() & (late > grace + _res() + pl.col("_at_res")) &
+                      (pl.col("_un").is_null() | (pl.col("_un") < pl.col("_at"))))
+    judged = rows.filter(pl.col("_at").is_not_null()).height
+    result.cases = judged
+    result.metrics = {"cases": judged, "violations": bad.height, "grace_s": grace}
+    result.status = "fail" if bad.height else "pass"
+    result.summary = f"{rule.measure} {bad.height} of {judged} {rule.unit}, need 0"
+    result.cite(_cite(bad.sort("t").with_columns(_late=late), lambda r: f"{r['_late']:.1f} s after {rule.after.kind}"))
+    return result
+
+
+def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
+    need = ctx.pack.seconds(rule.need_duration)
+    gap = ctx.pack.seconds(rule.max_gap)
+    beats = _select(ctx, rule.each).select("file", "line", "raw", "t", "ts_res", _beat=pl.lit(True))
+    breaks = _select(ctx, Select()).filter(pl.col("kind").is_in(list(rule.breaks)) & (pl.col("stream") == "ios"))
+    breaks = breaks.select("file", "line", "raw", "t", "ts_res", _beat=pl.lit(False))
+    if rule.answer is not None and ctx.pings.height:
+        unanswered = ctx.pings.filter(pl.col("pong_ts").is_null()).join(
+            ctx.events.select("file", "line", "raw"), on=["file", "line"], how="left")
+        breaks = pl.concat([breaks, unanswered.select("file", "line", "raw", t="ts_server", ts_res="ts_res", _beat=pl.lit(False))],
+                           how="vertical_relaxed")
+    client = ctx.events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null())
+    span = client.group_by("file").agg(s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6)
+    longest_span = span["s"].max() if span.height else None
+    result = CheckResult(rule.id, rule.title, "inconclusive", "")
+    rows = pl.concat([beats, breaks], how="vertical_relaxed").sort("file", "t", "line")
+    prev_t = pl.col("t").shift(1).over("file")
+    step = ((pl.col("t") - prev_t).dt.total_microseconds() / 1e6)
+    new_run = ~pl.col("_beat") | prev_t.is_null() | (step > gap + 2 * _res()) | ~pl.col("_beat").shift(1).over("file").fill_null(True)
+    rows = rows.with_columns(_run=new_run.cast(pl.Int32).cum_sum().over("file"))
+    runs = rows.filter(pl.col("_beat")).group_by("file", "_run").agg(
+        start=pl.col("t").min(), end=pl.col("t").max(), first_line=pl.col("line").min(), last_line=pl.col("line").max(),
+        first_raw=pl.col("raw").first(), last_raw=pl.col("raw").last(), beats=pl.len(),
+    ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6).sort("duration_s", descending=True)
+    best = runs.row(0, named=True) if runs.height else None
+    longest = best["duration_s"] if best else 0.0
+    result.metrics = {"longest_s": longest, "need_s": need, "runs": runs.height, "longest_log_span_s": longest_span}
+    result.cases = runs.height
+    if best and longest >= need - 2.0:
+        result.status = "pass"
+        result.allowance = longest < need
+    elif longest_span is None or longest_span < need:
+        result.reason = ("no client log" if longest_span is None else
+                         f"the longest client log spans {format_duration(longest_span)}, less than {format_duration(need)}")
+        result.summary = f"{rule.measure} {format_duration(longest)}, need {format_duration(need)}"
+        return result
+    else:
+        result.status = "fail"
+    result.summary = f"{rule.measure} {format_duration(longest)}, need {format_duration(need)}"
+    if best:
+        result.cite([Evidence(best["file"], best["first_line"], best["first_raw"], best["start"].isoformat() + "Z", "run starts"),
+                     Evidence(best["file"], best["last_line"], best["last_raw"], best["end"].isoformat() + "Z",
+                              f"run ends after {format_duration(longest)} ({best['beats']} pongs)")])
+    if result.status == "fail":
+        result.cite(result.evidence + _cite(breaks.sort("t"), lambda r: "breaks a run"))
+    return result
+
+
+def all_of(rule: AllOf, ctx: Context) -> CheckResult:
+    parts = [evaluate_rule(c, ctx) for c in rule.checks]
+    statuses = [p.status for p in parts]
+    status = "fail" if "fail" in statuses else "inconclusive" if "inconclusive" in statuses else "pass"
+    result = CheckResult(rule.id, rule.title, status, "; ".join(p.summary for p in parts), checks=parts,
+                         cases=sum(p.cases for p in parts), allowance=any(p.allowance for p in parts))
+    result.metrics = {f"check{i + 1}": p.metrics for i, p in enumerate(parts)}
+    reasons = [p.reason for p in parts if p.status == "inconclusive" and p.reason]
+    result.reason = "; ".join(reasons) if status == "inconclusive" else None
+    result.cite([e for p in parts for e in p.evidence])
+    result.evidence_more = sum(p.evidence_more for p in parts)
+    return result
+
+
+KINDS: dict[type, Callable[..., CheckResult]] = {
+    FollowedBy: followed_by, NoneOf: none_of, AtLeast: at_least, StopsAfter: stops_after,
+    LongestRun: longest_run, AllOf: all_of,
+}
+
+
+def evaluate_rule(rule, ctx: Context) -> CheckResult:
+    """Evaluate one rule of any kind."""
+    return KINDS[type(rule)](rule, ctx)
