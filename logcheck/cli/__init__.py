@@ -10,6 +10,7 @@ import click
 from .. import __version__
 from .events import events
 from .rules import rules
+from .simulate import simulate
 from .timeline import timeline
 from .verify import verify
 
@@ -24,6 +25,7 @@ cli.add_command(events)
 cli.add_command(timeline)
 cli.add_command(verify)
 cli.add_command(rules)
+cli.add_command(simulate)
 
 
 def main() -> None:

@@ -6,20 +6,26 @@ import polars as pl
 from ..packs import Pack
 
 
-def _dedupe(rows: pl.DataFrame, gap_s: float = 1.0) -> pl.DataFrame:
-    """One row per burst: builds log a ping (or pong) twice within the same second."""
-    rows = rows.sort("file", "ts_server")
-    prev = pl.col("ts_server").shift(1).over("file")
-    new = prev.is_null() | ((pl.col("ts_server") - prev).dt.total_microseconds() > gap_s * 1e6)
-    return rows.filter(new)
+BURST_S = 0.5
+
+
+def first_of_bursts(rows: pl.DataFrame, on: str = "ts_server", by: list[str] | None = None) -> pl.DataFrame:
+    """One row per burst: builds log one ping (or pong, or delivery) as two lines at once.
+
+    Lines less than ``BURST_S`` after the previous line of the same group are the same burst.
+    """
+    by = by or ["file"]
+    rows = rows.sort(*by, on)
+    prev = pl.col(on).shift(1).over(by)
+    return rows.filter(prev.is_null() | ((pl.col(on) - prev).dt.total_microseconds() >= BURST_S * 1e6))
 
 
 def pings(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     """Client pings with their pong (within ``pong_timeout``) and round-trip time."""
     timeout = pack.params.get("pong_timeout", 2.0)
     base = events.filter(pl.col("ts_server").is_not_null() & (pl.col("stream") == "ios"))
-    sent = _dedupe(base.filter(pl.col("kind") == "client.ping_sent")).select("file", "uid", "line", "ts_server", "ts_res")
-    pong = _dedupe(base.filter(pl.col("kind") == "client.pong_received")).select(
+    sent = first_of_bursts(base.filter(pl.col("kind") == "client.ping_sent")).select("file", "uid", "line", "ts_server", "ts_res")
+    pong = first_of_bursts(base.filter(pl.col("kind") == "client.pong_received")).select(
         "file", pong_ts="ts_server", pong_line="line", backend_ts="server_ts")
     sent = sent.with_columns(_on=pl.col("ts_server")).sort("_on")
     pong = pong.with_columns(_on=pl.col("pong_ts")).sort("_on")

@@ -17,6 +17,7 @@ from typing import Callable
 import polars as pl
 
 from ..durations import format_duration
+from ..correlate.timelines import first_of_bursts
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Select, StopsAfter
 from .model import CheckResult, Evidence
 
@@ -56,11 +57,9 @@ def _select(ctx: Context, sel: Select, table: pl.DataFrame | None = None) -> pl.
 
 
 def _dedupe_client(rows: pl.DataFrame) -> pl.DataFrame:
-    """iOS builds log one ping or pong as two lines in the same second: count it once."""
-    rows = rows.sort("file", "kind", "t")
-    prev = pl.col("t").shift(1).over("file", "kind")
-    first = prev.is_null() | ((pl.col("t") - prev).dt.total_microseconds() > 1_000_000) | (pl.col("stream") != "ios")
-    return rows.filter(first)
+    """iOS builds log one ping or pong as two lines at once: count it once (backend rows stay)."""
+    client = rows.filter(pl.col("stream") == "ios")
+    return pl.concat([rows.filter(pl.col("stream") != "ios"), first_of_bursts(client, "t", ["file", "kind"])])
 
 
 def _res(col: str = "ts_res") -> pl.Expr:

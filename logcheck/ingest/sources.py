@@ -73,7 +73,7 @@ def expand(paths: list[str], forced: dict[str, str] | None = None) -> list[Sourc
 
 def _is_meta(path: Path) -> bool:
     # A fixture folder's expectation and notes are not logs.
-    return path.name in {"expect.yaml", "README.md", "README.txt"}
+    return path.name in {"expect.yaml", "truth.json", "README.md", "README.txt"}
 
 
 def read_lines(source: Source) -> tuple[pl.DataFrame, Damage]:
