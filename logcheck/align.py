@@ -81,10 +81,18 @@ def apply_clock(events: pl.DataFrame, clock: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("offset_seconds")).fill_null(0.0)
     )
     fraction = pl.col("ts_written").str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars()
+    written = pl.when(fraction.is_null()).then(1.0).otherwise(pl.lit(10.0).pow(-fraction.cast(pl.Float64)))
+    # an inherited time is an interval: from the line it came from to the next timed line
+    # (to the end of that line's own interval)
+    inherited = pl.col("ts_quality") == "inherited"
+    next_known = pl.when(~inherited).then(pl.col("ts")).backward_fill().shift(-1).over("file")
+    next_res = pl.when(~inherited).then(pl.col("_written")).backward_fill().shift(-1).over("file")
+    gap = (next_known - pl.col("ts")).dt.total_microseconds() / 1e6 + next_res
+    frame = frame.with_columns(_written=written)
     return frame.with_columns(
         ts_server=pl.col("ts") - pl.duration(microseconds=(shift * 1e6).round().cast(pl.Int64)),
-        ts_res=pl.when(fraction.is_null()).then(1.0).otherwise(pl.lit(10.0).pow(-fraction.cast(pl.Float64))),
-    ).drop("offset_seconds", "skew_seconds", "_sample_zoned")
+        ts_res=pl.when(inherited).then(pl.max_horizontal(gap.fill_null(1.0), pl.lit(1.0))).otherwise(pl.col("_written")),
+    ).drop("offset_seconds", "skew_seconds", "_sample_zoned", "_written")
 
 
 def _by_file(events: pl.DataFrame, given: dict[str, str], flag: str) -> dict[str, str]:

@@ -42,6 +42,9 @@ def _pairs(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for value in values:
         key, sep, rest = value.partition("=")
+        if not sep and param.name == "user_map" and ctx.info_name == "timeline":
+            out[""] = value  # timeline --user ID: the user to show
+            continue
         if not sep or not key or not rest:
             raise click.BadParameter(f"{value!r}: write NAME=VALUE")
         out[key] = rest

@@ -103,10 +103,13 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
     by = _select(ctx, rule.by).select("uid", _bt="t", _bres=_res())
     result = CheckResult(rule.id, rule.title, "inconclusive", "")
     kinds = " or ".join(k for k in (rule.each.kind, rule.each.otherwise) if k)
-    allow_max = _res() + 1.0 + pl.col("ts_unc").fill_null(0.0)
-    each = each.with_columns(_from=pl.col("t") + pl.duration(microseconds=((lo - allow_max) * 1e6).cast(pl.Int64)))
-    matched = (each.sort("_from").join_asof(by.with_columns(_from=pl.col("_bt")).sort("_from"), on="_from", by="uid",
-                                            strategy="forward", check_sortedness=False))
+    # B's time is an interval [t, t + resolution]: look for the first B whose interval ends
+    # at or after the window's (widened) start
+    each = each.with_columns(_from=pl.col("t") + pl.duration(
+        microseconds=((lo - _res() - pl.col("ts_unc").fill_null(0.0)) * 1e6).cast(pl.Int64)))
+    by = by.with_columns(_from=pl.col("_bt") + pl.duration(microseconds=(pl.col("_bres") * 1e6).cast(pl.Int64)))
+    matched = each.sort("_from").join_asof(by.sort("_from"), on="_from", by="uid", strategy="forward",
+                                           check_sortedness=False)
     delta = (pl.col("_bt") - pl.col("t")).dt.total_microseconds() / 1e6
     allow = _res() + pl.col("_bres").fill_null(1.0) + pl.col("ts_unc").fill_null(0.0)
     matched = matched.with_columns(
@@ -128,10 +131,11 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
     result.cases = n
     result.metrics = {"cases": n, "matched": ok, "pending": pending, "ratio": ok / n if n else None,
                       "need": need, "window_s": [lo, hi]}
-    if rule.latency and ok:
-        lat = judged.filter(pl.col("_ok"))["_delta"]
+    precise = judged.filter(pl.col("_ok") & (_res() <= 1.0) & (pl.col("_bres") <= 1.0))
+    if rule.latency and precise.height:
+        lat = precise["_delta"]
         result.metrics.update(latency_p50_s=round(lat.quantile(0.5), 3), latency_p95_s=round(lat.quantile(0.95), 3),
-                              latency_max_s=round(lat.max(), 3))
+                              latency_max_s=round(lat.max(), 3), latency_cases=precise.height)
     if not n:
         result.reason = f"no {kinds} to judge" + (f" ({pending} pending at the end of the logs)" if pending else "") + \
             (f" where {', '.join(rule.each.where)}" if rule.each.where else "")

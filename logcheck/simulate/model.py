@@ -29,7 +29,12 @@ class Scenario:
     race: float = 0.0                   # share of users whose first meal beats their socket
     meal_every: float = 4.0             # mean minutes between a user's meals
     server_logs_pings: bool = False     # some builds log "[Ping] Received from user"
+    deploy_at: float | None = None      # minutes: the fix is deployed then (bug before, fixed after)
     start: dt.datetime = START
+
+    def buggy(self, t: float) -> bool:
+        """Whether the backend running at ``t`` (seconds) has the bug."""
+        return self.bug and (self.deploy_at is None or t < self.deploy_at * 60.0)
 
 
 @dataclass
@@ -117,9 +122,9 @@ def _connection(events: list[Event], u: User, s: Scenario, rng: random.Random, l
             events.append(Event(t + 0.02, "ios", u.index, client, "✅ Application ping sent successfully", embeds_date=True))
         if s.server_logs_pings:
             events.append(Event(t + 0.05, "backend", u.index, "Ping", f"Received from user {u.id}"))
-        if not s.bug:
+        if not s.buggy(t):
             events.append(Event(t + 0.06, "backend", u.index, "WebSocket", f"Ping from user {u.id} - connection refreshed"))
-        u.pings.append(t + 0.06)
+            u.pings.append(t + 0.06)
         pong_server = t + 0.07
         rtt = rng.uniform(0.1, 0.4)
         if u.has_log:
@@ -143,7 +148,7 @@ def _registry_connected(u: User, s: Scenario, t: float) -> bool:
     """The registry's answer: LastSeen is the connect, or (fixed build) the latest ping."""
     if t < u.connect_at or (u.closed_at is not None and t >= u.closed_at):
         return False
-    last = u.connect_at if s.bug else max([u.connect_at] + [p for p in u.pings if p <= t])
+    last = max([u.connect_at] + [p for p in u.pings if p <= t])
     return t - last <= STALE_AFTER
 
 
