@@ -28,7 +28,13 @@ def detect_stream(frame: pl.DataFrame, pack: Pack) -> str:
             break
     hints = frame["envelope"].head(_PROBE).str.split("+").list.last().replace_strict(_STREAM_HINT, default=None)
     top = hints.drop_nulls().mode()
-    return top[0] if len(top) else "unknown"
+    if len(top) == 1:
+        return top[0]
+    # Go loggers write `[Component]`, Swift prints `TypeName: `
+    text = frame["text"].head(_PROBE)
+    go = int(text.str.contains(r"\[[A-Za-z][\w.-]*\] ").sum())
+    swift = int(text.str.contains(r"\b[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+: ").sum())
+    return "backend" if go > swift else "ios" if swift > go else "unknown"
 
 
 def _kind_expr(pack: Pack, stream: str) -> pl.Expr:

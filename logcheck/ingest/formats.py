@@ -53,8 +53,7 @@ def load_formats(path: Path | None = None) -> Formats:
     located = load_yaml(path or data_dir("rules") / "formats.yaml")
     problems: list[str] = []
     formats = _parse(located, problems)
-    if not problems:
-        problems += check_samples(formats, located)
+    problems += check_samples(formats, located)
     if problems:
         raise PackError(problems)
     return formats
@@ -90,8 +89,8 @@ def check_samples(formats: Formats, located: Located | None = None) -> list[str]
     """Check each sample against the parser itself; return problems (empty when all hold)."""
     problems = []
     for i, fmt in enumerate(formats.text):
-        where = located.where(("text", i, "samples")) if located else f"{formats.source}: {fmt.name}"
-        for line, expected in fmt.samples:
+        for j, (line, expected) in enumerate(fmt.samples):
+            where = located.where(("text", i, "samples", j)) if located else f"{formats.source}: {fmt.name}"
             got = _parse_one(formats, line)
             if got["envelope"].split("+")[0] != fmt.name:
                 problems.append(f"{where}: sample of {fmt.name!r} was taken by {got['envelope']!r}: {line}")

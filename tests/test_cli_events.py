@@ -1,0 +1,60 @@
+"""`logcheck events`: exit codes, exact messages, every output form."""
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from .conftest import SEED
+
+
+def test_missing_path_is_a_usage_error_naming_it(run):
+    code, out, err = run("events", "nope/incident")
+    assert code == 2 and out == "" and err == "Error: nope/incident: no such file or directory\n"
+
+
+def test_bad_date_option(run):
+    code, _, err = run("events", str(SEED), "--date", "11/08/2025")
+    assert code == 2 and "Invalid value for '--date': '11/08/2025' is not a date; write YYYY-MM-DD" in err
+
+
+def test_summary_accounts_for_every_line(run):
+    code, out, _ = run("events", str(SEED), "--summary")
+    assert code == 0
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0][:7] == ["path", "stream", "format", "lines", "events", "context", "unrecognised"]
+    backend = next(r for r in rows if r[0].endswith("backend.log"))
+    ios = next(r for r in rows if r[0].endswith("ios.log"))
+    assert backend[1:7] == ["backend", "time-only", "2", "2", "0", "0"]
+    assert ios[1:7] == ["ios", "time-only", "5", "3", "2", "0"]
+    assert rows[-1][:5] == ["total", "7", "5", "2", "0"]
+
+
+def test_output_files_by_suffix(run, tmp_path):
+    for suffix, reader in ((".parquet", pl.read_parquet), (".csv", pl.read_csv), (".jsonl", pl.read_ndjson)):
+        target = tmp_path / f"events{suffix}"
+        code, _, err = run("events", str(SEED), "-o", str(target))
+        assert code == 0 and err == f"wrote 5 rows to {target}\n"
+        frame = reader(target)
+        assert frame.height == 5 and set(frame["kind"]) == {"client.ping_sent", "client.pong_received",
+                                                            "server.meal_completed", "server.notify_skipped"}
+    code, _, err = run("events", str(SEED), "-o", str(tmp_path / "events.xlsx"))
+    assert code == 2 and "use a .parquet, .csv or .jsonl file name" in err
+
+
+def test_stdin_and_unrecognised_listing(run):
+    text = ("[MealLogAI] 2025/11/08 10:07:51 Successfully completed processing meal log 556d0423...\n"
+            "[DB] 2025/11/08 10:07:51 slow query: 812ms\n")
+    code, out, err = run("events", "-", "--unrecognised", input=text)
+    assert code == 0 and out == "<stdin>:2: [DB] 2025/11/08 10:07:51 slow query: 812ms\n"
+    assert err == "1 unrecognised line(s)\n"
+    code, out, _ = run("events", "-", "--format", "jsonl", input=text)
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert [(r["file"], r["line"], r["kind"]) for r in rows] == [("<stdin>", 1, "server.meal_completed")]
+
+
+def test_version_and_help(run):
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("logcheck, version ")
+    code, out, _ = run("--help")
+    assert code == 0 and all(c in out for c in ("events", "verify", "timeline", "rules", "simulate"))

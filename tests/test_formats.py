@@ -1,0 +1,72 @@
+"""Envelope definitions: every sample is a test, and each envelope parses realistic lines."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from logcheck.errors import PackError
+from logcheck.ingest.envelope import parse_envelopes
+from logcheck.ingest.formats import check_samples, load_formats
+
+
+def parse(line: str) -> dict:
+    return parse_envelopes(pl.DataFrame({"text": [line]}), load_formats()).row(0, named=True)
+
+
+def test_every_shipped_sample_parses_as_its_format():
+    formats = load_formats()
+    assert check_samples(formats) == []
+    assert len(formats.text) >= 12 and all(f.samples for f in formats.text)
+    assert len(formats.json.samples) >= 7
+
+
+@pytest.mark.parametrize("line, envelope, component, msg, written", [
+    ("10:07:29 - MealLogWebSocketClient: ✅ Pong received", "time-only", "MealLogWebSocketClient", "✅ Pong received",
+     (None, "10:07:29", None)),
+    ("[MealLogAI] 2025/11/08 10:07:51.000123 Processing meal log 556d0423... for user 4eb4c27c...", "go-log-prefix",
+     "MealLogAI", "Processing meal log 556d0423... for user 4eb4c27c...", ("2025/11/08", "10:07:51.000123", None)),
+    ("2025/11/08 10:07:51 [WebSocket] Disconnected: user=4eb4c27c-304d-4cca-8cc8-2b67a4c75d98", "go-log", "WebSocket",
+     "Disconnected: user=4eb4c27c-304d-4cca-8cc8-2b67a4c75d98", ("2025/11/08", "10:07:51", None)),
+    ("2025-11-08T10:07:51.123Z app[3d8d9e6b] iad [info] [MealLogAI] 2025/11/08 10:07:51 User 4eb4c27c... IS connected - sending notification",
+     "fly+go-log-prefix", "MealLogAI", "User 4eb4c27c... IS connected - sending notification", ("2025-11-08", "10:07:51.123", "Z")),
+    ("2025-11-08T10:07:51.123456789Z [WebSocket] 2025/11/08 10:07:51 Ping from user 4eb4c27c... - connection refreshed",
+     "iso+go-log-prefix", "WebSocket", "Ping from user 4eb4c27c... - connection refreshed", ("2025-11-08", "10:07:51.123456789", "Z")),
+    ("2025-11-08T10:07:51+0000 api-1 mealsvc[812]: [MealLogAI] 2025/11/08 10:07:51 Successfully completed processing",
+     "journald-short-iso+go-log-prefix", "MealLogAI", "Successfully completed processing", ("2025-11-08", "10:07:51", "+0000")),
+    ("2025-11-08 10:07:29.123456-0800 0x2a4f1c   Default     0x0                  812    0    FitIQ: [com.fitiq.app:websocket] MealLogWebSocketClient: ✅ Pong received at 2025-11-08 18:07:29 +0000",
+     "logshow", "MealLogWebSocketClient", "✅ Pong received at 2025-11-08 18:07:29 +0000", ("2025-11-08", "10:07:29.123456", "-0800")),
+    ("MealLogWebSocketClient: 📩 Message type: meal_log.completed", "bare", "MealLogWebSocketClient",
+     "📩 Message type: meal_log.completed", (None, None, None)),
+    ('{"level":"info","ts":1762596471.123,"logger":"WebSocket","msg":"Ping from user 4eb4c27c... - connection refreshed"}',
+     "json", "WebSocket", "Ping from user 4eb4c27c... - connection refreshed", (None, None, None)),
+    ('{"log":"[MealLogAI] 2025/11/08 10:07:51 Processing meal log 556d0423... for user 4eb4c27c...\\n","stream":"stderr","time":"2025-11-08T10:07:51.5Z"}',
+     "json+go-log-prefix", "MealLogAI", "Processing meal log 556d0423... for user 4eb4c27c...", (None, None, None)),
+])
+def test_envelopes(line, envelope, component, msg, written):
+    got = parse(line)
+    assert (got["envelope"], got["component"], got["msg"]) == (envelope, component, msg)
+    assert (got["date"], got["time"], got["zone"]) == written
+
+
+def test_a_sample_that_its_format_does_not_take_is_reported_with_its_location(tmp_path):
+    bad = tmp_path / "formats.yaml"
+    bad.write_text(
+        "text:\n"
+        "  - name: go-log\n"
+        "    regex: '^(?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
+        "    samples:\n"
+        "      - line: '10:07:51 - [MealLogAI] not a go line'\n"
+        "        fields: {time: '10:07:51'}\n"
+        "  - name: nosample\n"
+        "    regex: '^(?P<msg>x.*)$'\n"
+        "json: {}\n"
+    )
+    load_formats.cache_clear()
+    try:
+        with pytest.raises(PackError) as err:
+            load_formats(bad)
+    finally:
+        load_formats.cache_clear()
+    problems = err.value.problems
+    assert any(p.startswith(f"{bad}:7:5: format 'nosample' has no sample lines") for p in problems)
+    assert f"{bad}:5:9: sample of 'go-log' was taken by 'bare': 10:07:51 - [MealLogAI] not a go line" in problems

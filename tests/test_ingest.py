@@ -1,0 +1,157 @@
+"""Ingest: realistic lines in, one events table out, every line accounted for."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+
+import polars as pl
+import pytest
+
+from logcheck import ingest, read_events
+
+from .conftest import SEED, USER
+
+
+def by_line(events: pl.DataFrame, name: str) -> dict[int, dict]:
+    return {r["line"]: r for r in events.filter(pl.col("file").str.ends_with(name)).iter_rows(named=True)}
+
+
+def test_seed_excerpt_as_given_is_repaired_classified_and_dated():
+    result = ingest([str(SEED)])
+    ios, back = by_line(result.events, "ios.log"), by_line(result.events, "backend.log")
+    assert ios[1]["message"] == "🏓 Sending application-level ping"           # mojibake repaired
+    assert ios[1]["raw"].startswith("10:07:29 - MealLogWebSocketClient: \uf8ffüèì")  # raw kept as read
+    assert [ios[i]["kind"] for i in range(1, 6)] == [
+        "client.ping_sent", "client.ping_sent", "client.pong_received", None, None]
+    assert ios[3]["server_ts"] == dt.datetime(2025, 11, 8, 10, 7, 29)        # from the continuation line
+    assert ios[4]["continuation"] and ios[4]["context"] and ios[4]["parent"] == 3
+    assert back[2]["kind"] == "server.notify_skipped" and back[2]["user_prefix"] == "4eb4c27c" and back[2]["user"] is None
+    assert back[1]["meal"] == "556d0423"
+    # time-only lines: the iOS date comes from its Backend timestamp, the backend's from the other file
+    assert ios[1]["ts"] == dt.datetime(2025, 11, 8, 10, 7, 29) and ios[1]["ts_quality"] == "date_inferred"
+    assert back[2]["ts"] == dt.datetime(2025, 11, 8, 10, 7, 51) and not back[2]["zoned"]
+    summary = {s.path.rsplit("/", 1)[-1]: s for s in result.inputs}
+    assert (summary["ios.log"].lines, summary["ios.log"].events, summary["ios.log"].context) == (5, 3, 2)
+    assert summary["ios.log"].repaired_lines == 4 and summary["backend.log"].stream == "backend"
+
+
+def mac_paste(text: str) -> str:
+    """What a paste through Mac tools does to UTF-8 (the seed's damage)."""
+    return text.encode("utf-8").decode("mac_roman")
+
+
+def test_damage_is_repaired_and_counted_and_no_line_is_lost(write):
+    lines = [
+        "\ufeff10:07:26 - MealLogWebSocketClient: " + mac_paste("✅ Connected - User ID: 4eb4c27c-304d-4cca-8cc8-2b67a4c75d98"),
+        "10:07:29 - MealLogWebSocketClient: " + mac_paste("✅ Pong received"),
+        "10:07:29 - MealLogWebSocketClient:    - Backend timestamp: 2025-11-08T10:07:29Z",
+        "10:07:35 - NutritionViewModel: some unrelated chatter",
+        "10:07:40 - NutritionViewModel: " + mac_paste("🔄 Polling for updates (attempt 2)"),
+        "10:07:45 - NutritionViewModel: " + mac_paste("🔄 Polling for updates (attempt 3)"),
+    ]
+    data = "\r\n".join(lines).encode("utf-8")
+    data = data.replace(b"chatter", b"chat\xff\xfeter\x00")[:-4]        # bad bytes, a NUL, a cut last line
+    folder = write({"ios.log": data})
+    result = ingest([str(folder)])
+    s = result.inputs[0]
+    assert (s.lines, s.events, s.context, s.unrecognised) == (6, 4, 1, 1)
+    assert s.lines == s.events + s.context + s.unrecognised
+    d = s.damage
+    assert (d.bom, d.crlf_lines, d.invalid_utf8, d.nul_bytes, d.truncated_last_line) == (True, 5, 2, 1, True)
+    ev = by_line(result.events, "ios.log")
+    assert ev[1]["kind"] == "client.connected" and ev[1]["user"] == USER and ev[1]["message"].startswith("✅")
+    assert ev[4]["message"] == "some unrelated chat\ufffd\ufffdter"
+    assert ev[6]["kind"] == "client.poll" and ev[6]["attempt"] is None  # the cut took "(attempt 3)" away
+    assert ev[5]["attempt"] == "2" and ev[5]["message"] == "🔄 Polling for updates (attempt 2)"
+    assert result.unrecognised().select("line").to_series().to_list() == [4]
+
+
+def test_xcode_console_mixing_print_and_timestamped_lines(write):
+    folder = write({"xcode.txt": "\n".join([
+        "2025-11-08 10:07:26.481922+0000 FitIQ[812:2a4f1c] MealLogWebSocketClient: ✅ Connected - User ID: 4eb4c27c-304d-4cca-8cc8-2b67a4c75d98",
+        "MealLogWebSocketClient: ✅ Pong received at 2025-11-08 10:07:29 +0000",
+        "   - Backend timestamp: 2025-11-08T10:07:29Z",
+        "MealLogWebSocketClient: 📩 Message type: meal_log.completed",
+        "GetMealLogsUseCase: ✅ Meal completed!",
+    ]) + "\n"})
+    ev = by_line(read_events([str(folder)]), "xcode.txt")
+    assert [ev[i]["ts_quality"] for i in range(1, 6)] == ["exact", "embedded", "inherited", "inherited", "inherited"]
+    assert ev[2]["ts"] == dt.datetime(2025, 11, 8, 10, 7, 29) and ev[2]["zoned"]
+    assert ev[4]["ts"] == ev[2]["ts"] and ev[4]["kind"] == "client.meal_completed_ws"
+    assert ev[5]["kind"] == "client.meal_completed_poll" and ev[1]["stream"] == "ios"
+
+
+def test_time_only_lines_roll_over_midnight_and_take_date_option(write):
+    folder = write({"backend.log": "\n".join([
+        "23:59:31 - [WebSocket] User 4eb4c27c... connected - added to registry",
+        "23:59:59 - [MealLogAI] Processing meal log 556d0423... for user 4eb4c27c...",
+        "00:00:12 - [MealLogAI] Successfully completed processing meal log 556d0423...",
+        "00:00:12 - [MealLogAI] ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+    ]) + "\n"})
+    result = ingest([str(folder)])
+    assert result.events["ts"].is_null().all()
+    assert result.inputs[0].warnings == ["time-only lines and no date anywhere: give --date YYYY-MM-DD"]
+    ts = read_events([str(folder)], date=dt.date(2025, 11, 7))["ts"].to_list()
+    assert ts == [dt.datetime(2025, 11, 7, 23, 59, 31), dt.datetime(2025, 11, 7, 23, 59, 59),
+                  dt.datetime(2025, 11, 8, 0, 0, 12), dt.datetime(2025, 11, 8, 0, 0, 12)]
+
+
+@pytest.mark.parametrize("line, kind, fields", [
+    ("[WebSocket] 2025/11/08 10:07:29 Ping from user 4eb4c27c-304d-4cca-8cc8-2b67a4c75d98 - connection refreshed",
+     "server.registry_refreshed", {"user": USER}),
+    ("[ConnectionManager] 2025/11/08 10:07:29 Updated LastSeen for user 4eb4c27c...", "server.registry_refreshed",
+     {"user_prefix": "4eb4c27c"}),
+    ("[Ping] 2025/11/08 10:07:29 Received from user 4eb4c27c...", "server.ping_received", {"user_prefix": "4eb4c27c"}),
+    ("[WebSocket] 2025/11/08 10:07:29 WebSocket connected: user=4eb4c27c-304d-...", "server.connected",
+     {"user_prefix": "4eb4c27c-304d"}),
+    ("[MealLogAI] 2025/11/08 10:07:51 User 4eb4c27c... IS connected - sending notification", "server.notify_sent",
+     {"user_prefix": "4eb4c27c"}),
+    ("[MealLogAI] 2025/11/08 10:07:51 User 4eb4c27c… not connected (LastSeen: 10:06:26, 85s ago)",
+     "server.notify_skipped", {"user_prefix": "4eb4c27c"}),
+    ("[WebSocket] 2025/11/08 10:09:00 Read error for user 4eb4c27c-304d-4cca-8cc8-2b67a4c75d98: websocket: close 1006",
+     "server.disconnected", {"user": USER}),
+    ("[HTTP] 2025/11/08 10:07:40 GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)", "server.http",
+     {"method": "GET", "path": "/api/v1/meal-logs?date=2025-11-08", "status": "200"}),
+])
+def test_backend_vocabulary_and_fields(write, line, kind, fields):
+    folder = write({"server.log": line + "\n"})
+    row = read_events([str(folder)]).row(0, named=True)
+    assert row["kind"] == kind and row["stream"] == "backend"
+    assert {k: row[k] for k in fields} == fields
+
+
+@pytest.mark.parametrize("message, kind, fields", [
+    ("❌ WebSocket closed with code 1001: Going away", "client.closed", {"code": "1001", "reason": "Going away"}),
+    ("⚠️ Ping failed at 2025-11-08 10:09:00 +0000: The network connection was lost", "client.ping_failed", {}),
+    ("❌ Ping timeout - no pong received", "client.ping_failed", {}),
+    ("WebSocket connected, stopping polling", "client.polling_stopped", {}),
+    ("🔄 Starting polling (interval: 5.0s)", "client.polling_started", {}),
+    ("✅ Meal log uploaded successfully - Backend ID: 556d0423-e064-47b1-bff4-b7c51f189b6a", "client.meal_submitted",
+     {"meal": "556d0423-e064-47b1-bff4-b7c51f189b6a"}),
+    ("📩 Message type: pong", "client.pong_received", {}),
+    ("✅ Connected successfully at 2025-11-08 10:07:26 +0000", "client.connected", {}),
+])
+def test_client_vocabulary_is_case_and_emoji_independent(write, message, kind, fields):
+    folder = write({"ios.log": f"10:07:26 - MealLogWebSocketClient: {message.upper()}\n"
+                               f"10:07:27 - MealLogWebSocketClient: ✅ Connected - User ID: {USER}\n"})
+    row = read_events([str(folder)], date=dt.date(2025, 11, 8)).row(0, named=True)
+    assert row["kind"] == kind
+    assert {k: (row[k] or "").lower() for k in fields} == {k: v.lower() for k, v in fields.items()}
+
+
+def test_gzip_empty_and_binary_inputs(write):
+    text = "[MealLogAI] 2025/11/08 10:07:51 Successfully completed processing meal log 556d0423...\n"
+    folder = write({"a.log.gz": gzip.compress(text.encode()), "empty.log": b"", "core.bin": bytes(range(256)) * 40})
+    result = ingest([str(folder)])
+    by = {s.path.rsplit("/", 1)[-1]: s for s in result.inputs}
+    assert by["a.log.gz"].damage.gzip and by["a.log.gz"].events == 1
+    assert by["empty.log"].damage.skipped == "empty" and by["empty.log"].lines == 0
+    assert by["core.bin"].damage.skipped == "binary"
+    assert result.events.height == 1
+
+
+def test_forced_stream_wins_over_content(write):
+    folder = write({"odd.log": "10:07:26 - [HTTP] POST /api/v1/meal-logs/natural - 201\n"})
+    path = str(folder / "odd.log")
+    assert ingest([path]).inputs[0].stream == "backend"
+    assert ingest([path], streams={path: "ios"}).events.row(0, named=True)["kind"] == "client.meal_submitted"

@@ -1,0 +1,36 @@
+"""For any bytes at all: no crash, and every line is an event, context, or unrecognised."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logcheck import ingest
+
+REAL = [
+    b"10:07:29 - MealLogWebSocketClient: \xe2\x9c\x85 Pong received",
+    b"10:07:29 - MealLogWebSocketClient:    - Backend timestamp: 2025-11-08T10:07:29Z",
+    b"[MealLogAI] 2025/11/08 10:07:51 User 4eb4c27c... not connected to WebSocket, skipping notification",
+    b'{"time":"2025-11-08T10:07:51Z","level":"INFO","msg":"User 4eb4c27c... IS connected - sending notification"}',
+    b"2025-11-08T10:07:51.123Z app[3d8d9e6b] iad [info] [WebSocket] 2025/11/08 10:07:51 Disconnected: user=4eb4c27c...",
+    b"MealLogWebSocketClient: \xef\xa3\xbf\xc3\xbc\xc3\xa8\xc3\xac Sending application-level ping",
+    b"",
+    b"\x00\xff\xfe garbage",
+]
+lines = st.one_of(st.sampled_from(REAL), st.binary(max_size=80))
+files = st.lists(lines, max_size=30).map(lambda ls: b"\n".join(ls)).flatmap(
+    lambda body: st.sampled_from([body, body + b"\n", body.replace(b"\n", b"\r\n"), b"\xef\xbb\xbf" + body]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=files)
+def test_accounting_holds_for_arbitrary_bytes(tmp_path, data):
+    path = tmp_path / "any.log"
+    path.write_bytes(data)
+    result = ingest([str(path)])
+    (summary,) = result.inputs
+    assert summary.lines == summary.events + summary.context + summary.unrecognised
+    if summary.damage.skipped:
+        assert summary.lines == 0 and result.events.height == 0
+    else:
+        assert result.events.height == summary.lines
+        assert result.events["line"].to_list() == list(range(1, summary.lines + 1))
