@@ -70,7 +70,8 @@ def load(
         pack: pack name or path; ``settings`` override its parameters (``{"stable_for": "20m"}``).
         date: date of time-only lines. streams: ``{path: "ios"|"backend"}``.
         offsets: ``{file: seconds}`` client clock minus server clock. zones: ``{file: "Europe/Paris"}``.
-        users: ``{client file: user id}``. since/until: keep events in this window (server clock, UTC).
+        users: ``{client file: user id}``. since/until: judge only moments in this window (server
+            clock, UTC); earlier lines still count as history (a connect before a deploy).
     """
     if isinstance(pack, Pack):
         if settings:
@@ -83,17 +84,22 @@ def load(
     clock = estimate_clock(ingested.events, offsets, zones)
     events = apply_clock(ingested.events, clock)
     events = events.join(clock.select("file", ts_unc=pl.col("spread_seconds").fill_null(0.0) / 2), on="file", how="left")
-    if since or until:
-        keep = pl.lit(True)
-        if since:
-            keep = keep & (pl.col("ts_server") >= _naive(since))
-        if until:
-            keep = keep & (pl.col("ts_server") < _naive(until))
-        events = events.filter(keep)
     warnings = [f"{s.path}: {w}" for s in ingested.inputs for w in s.warnings]
     correlated = correlate(events, pack, users)
     warnings += correlated.warnings
-    return Incident(pack, ingested.inputs, clock, correlated, (since, until), warnings)
+    window = (_naive(since) if since else None, _naive(until) if until else None)
+    return Incident(pack, ingested.inputs, clock, correlated, window, warnings)
+
+
+def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],
+              column: str = "ts_server") -> pl.DataFrame:
+    """Rows whose time falls in [since, until); the whole frame when no window is set."""
+    since, until = window
+    if since:
+        frame = frame.filter(pl.col(column) >= since)
+    if until:
+        frame = frame.filter(pl.col(column) < until)
+    return frame
 
 
 def _naive(value: dt.datetime) -> dt.datetime:

@@ -30,7 +30,8 @@ def evaluate(expr: str | int | float, params: dict[str, float]) -> float:
     while pos < len(text):
         m = _TERM.match(text, pos)
         if not m or m.end() == pos:
-            raise ValueError(f"cannot read {text!r} at {text[pos:]!r}")
+            raise ValueError(f"{text!r} is not a duration: cannot read {text[pos:].strip()!r} "
+                             "(write 30s, 15m, a parameter name, or a sum of them)")
         sign = -1.0 if m.group(1) == "-" else 1.0
         term = m.group(2)
         if term in params:

@@ -34,6 +34,12 @@ class Param(_Model):
     value: str | int | float
     doc: str = ""
 
+    @field_validator("value")
+    @classmethod
+    def _duration(cls, value: str | int | float) -> str | int | float:
+        durations.parse_duration(value)
+        return value
+
 
 class Pattern(_Model):
     pattern: str
@@ -140,13 +146,6 @@ class PackModel(_Model):
     verdict: Verdict
     notes: tuple[str, ...] = ()
 
-    @field_validator("parameters")
-    @classmethod
-    def _durations(cls, value: dict[str, Param]) -> dict[str, Param]:
-        for name, p in value.items():
-            durations.parse_duration(p.value)
-        return value
-
 
 class Pack:
     """A loaded pack: the typed model plus resolved parameters and compiled vocabulary."""
@@ -230,6 +229,12 @@ def validate_pack(path: Path) -> list[str]:
     return _check_references(model, located)
 
 
+def _regex_error(exc: Exception) -> str:
+    """The engine's own reason (``unclosed group``), not its banner."""
+    lines = [x.strip() for x in str(exc).splitlines() if x.strip().startswith("error:")]
+    return lines[-1].removeprefix("error:").strip() if lines else str(exc).strip().splitlines()[0]
+
+
 def _where(located: Located, loc: tuple) -> str:
     # pydantic puts a union's tag in the path; walk the data and skip what is not in it.
     data, real = located.data, []
@@ -261,8 +266,7 @@ def _check_references(model: PackModel, located: Located) -> list[str]:
                 try:
                     pl.Series([""]).str.contains("(?i)" + pat.replace("{id}", ID))
                 except Exception as exc:  # polars reports bad regexes as ComputeError
-                    first = str(exc).strip().splitlines()[0]
-                    problems.append(f"{located.where(('vocabulary', stream, kind, i))}: bad regex for {kind}: {first}")
+                    problems.append(f"{located.where(('vocabulary', stream, kind, i))}: bad regex for {kind}: {_regex_error(exc)}")
 
     def check_kind(value: str | None, loc: tuple) -> None:
         if value is not None and value not in kinds:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import polars as pl
 
 from .. import __version__
-from ..api import Incident
+from ..api import Incident, in_window
+from ..correlate.timelines import polling
 from .model import CheckResult, Evidence, Result
 from .rules import Context, evaluate_rule
 from .verdict import decide
@@ -15,11 +16,14 @@ __all__ = ["evaluate", "Result", "CheckResult", "Evidence"]
 def evaluate(incident: Incident, command: str | None = None) -> Result:
     """Judge every criterion, the discriminating evidence and the verdict."""
     pack = incident.pack
-    ctx = Context(pack, incident.events, incident.decisions, incident.meals, incident.pings)
+    # liveness flags were computed on the whole history; only moments in the window are judged
+    w = incident.window
+    ctx = Context(pack, in_window(incident.events, w), in_window(incident.decisions, w), in_window(incident.meals, w),
+                  in_window(incident.pings, w))
     criteria = [evaluate_rule(rule, ctx) for rule in pack.model.criteria]
     discriminating = evaluate_rule(pack.model.discriminating, ctx)
     discriminating.id = discriminating.id or "discriminating"
-    verdict, reason, code = decide(pack, criteria, discriminating, incident.decisions)
+    verdict, reason, code = decide(pack, criteria, discriminating, ctx.decisions)
     warnings = list(incident.warnings) + _silent_vocabulary(incident)
     if any(c.allowance for c in criteria):
         leaning = ", ".join(c.id for c in criteria if c.allowance)
@@ -32,7 +36,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
                  "context": s.context, "unrecognized": s.unrecognised, "skipped": s.damage.skipped}
                 for s in incident.inputs],
-        impact=impact(incident),
+        impact=impact(ctx, incident),
         warnings=warnings,
         pack={"name": pack.name, "version": pack.model.version, "path": str(pack.path), "sha256": pack.sha256,
               "parameters": pack.params, "overrides": pack.overrides},
@@ -70,12 +74,12 @@ def _decisions(ctx: Context) -> list[dict]:
     return out
 
 
-def impact(incident: Incident) -> dict:
+def impact(ctx: Context, incident: Incident) -> dict:
     """The seed's figures: real-time delivery rate, time to see a result, polls per user-minute."""
-    d = incident.decisions
-    meals = incident.meals
+    d = ctx.decisions
+    meals = ctx.meals
     seen = meals.filter(pl.col("latency_s").is_not_null()) if meals.height else meals
-    polls = incident.correlated.polling.filter(pl.col("minutes") > 0)
+    polls = polling(ctx.events).filter(pl.col("minutes") > 0)
 
     def p50(frame: pl.DataFrame) -> float | None:
         return round(frame["latency_s"].median(), 3) if frame.height else None

@@ -1,0 +1,152 @@
+"""Correlate: one clock, one identity, one cause per skipped decision, with its evidence."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from logcheck import load
+from logcheck.simulate import Scenario, simulate
+
+from .conftest import SEED, USER
+
+U2 = "4eb4c27c-9999-4aaa-8bbb-000000000002"
+
+
+def causes(incident) -> dict[str, int]:
+    d = incident.decisions.filter(pl.col("outcome") == "skipped")
+    return {r["cause"]: r["len"] for r in d.group_by("cause").len().iter_rows(named=True)}
+
+
+def test_seed_excerpt_skipped_22s_after_a_pong_is_registry_stale():
+    incident = load([str(SEED)], users={"ios.log": "4eb4c27c"})
+    (row,) = incident.decisions.iter_rows(named=True)
+    assert (row["outcome"], row["cause"], row["uid"]) == ("skipped", "registry_stale", "4eb4c27c")
+    assert row["evidence_file"].endswith("ios.log") and row["evidence_line"] == 3
+    assert row["evidence_kind"] == "client.pong_received" and row["evidence_seconds"] == 22.0
+    assert row["ts_server"] == dt.datetime(2025, 11, 8, 10, 7, 51)
+
+
+def test_without_a_user_for_the_client_file_the_cause_is_no_client_evidence():
+    incident = load([str(SEED)])
+    assert causes(incident) == {"no_client_evidence": 1}
+    assert any("ios.log: no user found" in w and "--user ios.log=ID" in w for w in incident.warnings)
+
+
+def client(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def test_race_socket_connects_after_the_decision_is_not_yet_connected(write):
+    folder = write({
+        "ios.log": client([
+            "10:07:10 - NutritionViewModel: Loading meals for 2025-11-08",
+            f"10:07:12 - SaveMealLogUseCase: ✅ Meal log submitted - ID: 556d0423-e064-47b1-bff4-b7c51f189b6a",
+            "10:07:31 - MealLogWebSocketClient: 🔌 Attempting connection to wss://api.fitiq.app/ws/meal-logs",
+            f"10:07:32 - MealLogWebSocketClient: ✅ Connected - User ID: {USER}",
+        ]),
+        "backend.log": client([
+            "[MealLogAI] 2025/11/08 10:07:12 Processing meal log 556d0423... for user 4eb4c27c...",
+            "[MealLogAI] 2025/11/08 10:07:20 Successfully completed processing meal log 556d0423...",
+            "[MealLogAI] 2025/11/08 10:07:20 ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+            "[WebSocket] 2025/11/08 10:07:32 User 4eb4c27c... connected - added to registry",
+        ]),
+    })
+    incident = load([str(folder)])
+    (row,) = incident.decisions.iter_rows(named=True)
+    assert row["uid"] == USER and row["cause"] == "not_yet_connected" and row["meal_id"] == "556d0423-e064-47b1-bff4-b7c51f189b6a"
+    assert row["evidence_kind"] in ("client.connected", "server.connected") and row["evidence_seconds"] == -12.0
+
+
+def test_backgrounded_app_is_client_disconnected(write):
+    folder = write({
+        "ios.log": client([
+            f"10:05:00 - MealLogWebSocketClient: ✅ Connected - User ID: {USER}",
+            "10:05:30 - MealLogWebSocketClient: ✅ Pong received",
+            "10:05:30 - MealLogWebSocketClient:    - Backend timestamp: 2025-11-08T10:05:30Z",
+            "10:05:41 - SaveMealLogUseCase: ✅ Meal log submitted - ID: 556d0423-e064-47b1-bff4-b7c51f189b6a",
+            "10:05:43 - MealLogWebSocketClient: ❌ WebSocket closed with code 1001: Going away",
+        ]),
+        "backend.log": client([
+            "[WebSocket] 2025/11/08 10:05:00 User 4eb4c27c... connected - added to registry",
+            "[MealLogAI] 2025/11/08 10:05:41 Processing meal log 556d0423... for user 4eb4c27c...",
+            "[WebSocket] 2025/11/08 10:05:43 Disconnected: user=4eb4c27c-304d-4cca-8cc8-2b67a4c75d98",
+            "[MealLogAI] 2025/11/08 10:05:52 Successfully completed processing meal log 556d0423...",
+            "[MealLogAI] 2025/11/08 10:05:52 ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+        ]),
+    })
+    (row,) = load([str(folder)]).decisions.iter_rows(named=True)
+    assert row["cause"] == "client_disconnected" and not row["active"]
+    # the client's close and the server's disconnect share a second: either is the evidence
+    assert row["evidence_kind"] in ("client.closed", "server.disconnected") and row["evidence_seconds"] == 9.0
+
+
+def test_fleet_without_client_logs_is_no_client_evidence_unless_server_liveness(write):
+    users = [f"{i:08x}-1111-4222-8333-{i:012x}" for i in range(1, 6)]
+    lines = []
+    for i, u in enumerate(users):
+        lines.append(f"[WebSocket] 2025/11/08 10:00:0{i} User {u[:8]}... connected - added to registry")
+    lines.append(f"[Ping] 2025/11/08 10:04:30 Received from user {users[0]}")   # server-side liveness for user 1
+    for i, u in enumerate(users):
+        lines.append(f"[MealLogAI] 2025/11/08 10:05:0{i} Processing meal log {i:08x}... for user {u[:8]}...")
+        lines.append(f"[MealLogAI] 2025/11/08 10:05:1{i} Successfully completed processing meal log {i:08x}...")
+        lines.append(f"[MealLogAI] 2025/11/08 10:05:1{i} ❌ User {u[:8]}... not connected to WebSocket, skipping notification")
+    incident = load([str(write({"fleet.log": client(lines)}))])
+    by_user = {r["uid"]: r["cause"] for r in incident.decisions.iter_rows(named=True)}
+    # only user 1 is ever written in full; the others stay known by their prefix
+    assert by_user == {users[0]: "registry_stale", **{u[:8]: "no_client_evidence" for u in users[1:]}}
+
+
+def _verify_counts(files: dict[str, bytes], truth, folder) -> dict[str, int]:
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    incident = load([str(folder)])
+    got = {}
+    for r in incident.decisions.iter_rows(named=True):
+        key = r["cause"] or r["outcome"]
+        got[key] = got.get(key, 0) + 1
+    assert dict(sorted(got.items())) == truth.counts()
+    return incident
+
+
+@pytest.mark.parametrize("fmt, skew, tz, expect_offset", [
+    ("time-only", 433.0, 0.0, 433.0),          # a device 7 min 13 s fast
+    ("time-only", 1.5, -8.0, -28798.5),        # local time in UTC-8, 1.5 s fast
+    ("logshow-compact", 1.5, -8.0, -28798.5),  # zoneless log show compact in UTC-8
+    ("logshow", 433.0, -8.0, 433.0),           # zoned lines: only the skew remains
+])
+def test_clock_offsets_line_up_within_two_seconds(tmp_path, fmt, skew, tz, expect_offset):
+    s = Scenario(bug=True, users=2, minutes=12, seed=3)
+    files, truth = simulate(s, ios_format=fmt, skew=skew, tz_hours=tz)
+    incident = _verify_counts(files, truth, tmp_path)
+    clock = incident.clock.filter(pl.col("stream") == "ios")
+    assert clock["method"].to_list() == ["measured", "measured"]
+    assert all(abs(o - expect_offset) <= 2.0 for o in clock["offset_seconds"])
+    assert all(n >= 20 for n in clock["samples"])
+    if tz:
+        assert set(clock["zone_hours"]) == ({-8.0} if fmt != "logshow" else {0.0})
+
+
+def test_offset_override_and_assumed_alignment(tmp_path):
+    files, truth = simulate(Scenario(bug=True, users=1, minutes=6, seed=2), skew=40.0)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    ios = next(n for n in files if n.startswith("ios-"))
+    measured = load([str(tmp_path)]).clock.filter(pl.col("file").str.ends_with(ios)).row(0, named=True)
+    assert measured["method"] == "measured" and abs(measured["offset_seconds"] - 40.0) <= 1.0
+    override = load([str(tmp_path)], offsets={ios: "12.5"}).clock.filter(pl.col("file").str.ends_with(ios)).row(0, named=True)
+    assert (override["method"], override["offset_seconds"]) == ("override", 12.5)
+
+
+def test_colliding_prefixes_are_reported_not_guessed(write):
+    folder = write({"backend.log": client([
+        f"[WebSocket] 2025/11/08 10:00:00 WebSocket connected: user={USER}",
+        f"[WebSocket] 2025/11/08 10:00:05 WebSocket connected: user={U2}",
+        "[MealLogAI] 2025/11/08 10:03:00 ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+        "[MealLogAI] 2025/11/08 10:03:05 ❌ User 4eb4c27c-304d-... not connected to WebSocket, skipping notification",
+    ])})
+    incident = load([str(folder)])
+    assert f"ambiguous user prefix 4eb4c27c...: matches {USER}, {U2}" in incident.warnings
+    uids = incident.decisions["uid"].to_list()
+    assert uids == ["4eb4c27c", USER]   # the longer prefix names one user; the short one stays as written

@@ -1,0 +1,133 @@
+"""`logcheck verify` and `logcheck rules`: verdicts, exit codes, the JSON contract, pack errors."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .conftest import SAMPLES, SEED, verify_json
+
+
+@pytest.mark.parametrize("sample, verdict, code", [
+    ("incident-2025-11-08", "bug_present", 1),
+    ("after-fix", "fix_verified", 0),
+    ("race", "inconclusive", 3),
+])
+def test_verdicts_and_exit_codes(run, sample, verdict, code):
+    got, result = verify_json(run, SAMPLES / sample)
+    assert (got, result["verdict"], result["exit_code"]) == (code, verdict, code)
+
+
+def test_criteria_failed_when_a_refresh_is_missing_but_nothing_is_stale(run, tmp_path):
+    folder = tmp_path / "after-fix"
+    shutil.copytree(SAMPLES / "after-fix", folder)
+    backend = folder / "backend.log"
+    lines = backend.read_text().splitlines(keepends=True)
+    dropped = next(i for i, line in enumerate(lines) if "connection refreshed" in line)
+    backend.write_text("".join(lines[:dropped] + lines[dropped + 1:]))
+    code, result = verify_json(run, folder)
+    assert (code, result["verdict"]) == (1, "criteria_failed")
+    sc1 = result["criteria"][0]
+    assert sc1["status"] == "fail" and sc1["metrics"]["matched"] == sc1["metrics"]["cases"] - 1
+    assert result["reason"].startswith("No registry_stale decision, but SC1 failed (refresh ratio 83/84 pings")
+
+
+def test_json_result_has_the_contract_keys(run):
+    code, r = verify_json(run, SEED, "--user", "ios.log=4eb4c27c")
+    assert code == 1
+    assert {"verdict", "reason", "criteria", "decisions", "clock", "inputs", "impact"} <= set(r)
+    assert [c["id"] for c in r["criteria"]] == ["SC1", "SC2", "SC3", "SC4", "SC5", "SC6"]
+    for c in r["criteria"]:
+        assert {"id", "title", "status", "metrics", "evidence"} <= set(c)
+        assert c["status"] in ("pass", "fail", "inconclusive")
+        assert c["status"] != "inconclusive" or c["reason"]
+        assert all({"file", "line", "text"} <= set(e) for e in c["evidence"])
+    (d,) = r["decisions"]
+    assert (d["user"], d["time"], d["outcome"], d["cause"]) == ("4eb4c27c", "2025-11-08T10:07:51Z", "skipped", "registry_stale")
+    assert [(e["line"], e["role"]) for e in d["evidence"]] == [(2, "decision"), (3, "client.pong_received")]
+    assert d["evidence"][1]["text"] == "10:07:29 - MealLogWebSocketClient: ‚úÖ Pong received"
+    assert {"file", "offset_seconds", "samples", "spread_seconds", "method"} <= set(r["clock"][0])
+    assert {"path", "stream", "format", "lines", "events", "unrecognized"} <= set(r["inputs"][0])
+    assert {"delivery_rate", "result_latency_p50_s", "polls_per_user_minute"} <= set(r["impact"])
+    assert r["impact"]["delivery_rate"] == 0.0
+
+
+def test_since_and_until_split_a_deploy(run):
+    before, r1 = verify_json(run, SAMPLES / "deploy-midway", "--until", "2025-11-08T10:12:00Z")
+    after, r2 = verify_json(run, SAMPLES / "deploy-midway", "--since", "2025-11-08T10:12:30Z")
+    assert (before, r1["verdict"]) == (1, "bug_present")
+    assert r2["impact"]["skipped_by_cause"] == {} and r2["verdict"] == "fix_verified" and after == 0
+
+
+def test_set_overrides_a_parameter_and_bad_settings_are_usage_errors(run):
+    code, r = verify_json(run, SAMPLES / "race", "--set", "stable_for=4m")   # the race log spans 5.5 min
+    assert r["pack"]["parameters"]["stable_for"] == 240.0 and code == 0 and r["verdict"] == "fix_verified"
+    code, r = verify_json(run, SAMPLES / "race", "--set", "stable_for=5m")   # its longest session is 4.6 min
+    assert (code, r["verdict"], r["criteria"][5]["status"]) == (1, "criteria_failed", "fail")
+    code, _, err = run("verify", SAMPLES / "race", "--set", "stable_for=forever")
+    assert code == 2 and err == "Error: --set stable_for=forever: 'forever' is not a duration (write 30s, 15m, 1h or 250ms)\n"
+    code, _, err = run("verify", SAMPLES / "race", "--set", "nope=1s")
+    assert code == 2 and "--set nope: the pack ws-registry has no parameter 'nope'" in err
+    code, _, err = run("verify", SAMPLES / "race", "--offset", "missing.log=3")
+    assert code == 2 and err == "Error: --offset missing.log=3: missing.log matches no input\n"
+
+
+def test_quiet_prints_nothing_and_keeps_the_exit_code(run):
+    code, out, err = run("verify", SAMPLES / "incident-2025-11-08", "--quiet")
+    assert (code, out, err) == (1, "", "")
+
+
+BROKEN = """\
+pack: broken
+title: A pack with mistakes
+parameters:
+  window: {value: soon}
+vocabulary:
+  backend:
+    server.thing: ['(unclosed']
+liveness: {alive: [server.thing], gone: [], connect: [], decisions: {sent: server.thing, skipped: server.nothing}}
+causes: []
+criteria:
+  - id: X1
+    kind: eventually
+  - id: X2
+    kind: followed_by
+    each: {kind: server.thing}
+    by: {kind: server.other}
+    window: [0s, 5 parsecs]
+discriminating: {kind: at_least, table: decisions, each: {}}
+verdict: {bug_cause: x, all_pass: [X1]}
+"""
+
+
+def test_rules_validate_lists_every_problem_with_its_location(run, tmp_path):
+    pack = tmp_path / "broken.yaml"
+    pack.write_text(BROKEN)
+    code, out, _ = run("rules", "validate", pack)
+    assert code == 1
+    lines = out.splitlines()
+    assert f"{pack}:4:19: parameters.window.value: Value error, 'soon' is not a duration (write 30s, 15m, 1h or 250ms)" in lines
+    assert f"{pack}:11:5: criteria: unknown rule kind; use one of 'followed_by', 'none', 'at_least', 'stops_after', 'longest_run', 'all_of'" in lines
+    code, out, err = run("verify", SEED, "--pack", pack)
+    assert code == 2 and err.startswith("Error: ") and f"{pack}:4:19" in err
+
+
+def test_rules_validate_reference_errors(run, tmp_path):
+    fixed = BROKEN.replace("window: {value: soon}", "window: {value: 5s}").replace("kind: eventually", "kind: at_least\n    table: decisions\n    each: {}")
+    pack = tmp_path / "refs.yaml"
+    pack.write_text(fixed)
+    code, out, _ = run("rules", "validate", pack)
+    lines = out.splitlines()
+    assert code == 1
+    assert f"{pack}:7:20: bad regex for server.thing: unclosed group" in lines
+    assert f"{pack}:18:16: unknown event kind 'server.other'" in lines
+    assert (f"{pack}:19:18: '5 parsecs' is not a duration: cannot read '5 parsecs' "
+            "(write 30s, 15m, a parameter name, or a sum of them)") in lines
+    assert f"{pack}:8:99: unknown event kind 'server.nothing'" in lines
+
+
+def test_rules_list_and_explain(run):
+    code, out, _ = run("rules", "list")
+    assert code == 0 and out.startswith("ws-registry  v1  WebSocket connection registry")
+    code, out, _ = run("rules", "explain", "ws-registry")
+    assert code == 0 and "SC6 Connection stable for 15+ minutes" in out and "stable_for = 15 min" in out
