@@ -3,7 +3,8 @@
 Each client ``Pong received`` with its ``Backend timestamp`` is one sample of
 ``device_time - server_time`` (bounded by the round trip). A client file's offset is the median
 of its samples; the whole-hour part is reported as a time zone, the rest as skew, with the
-sample count and spread (interquartile range). ``--offset FILE=SECONDS`` overrides the estimate;
+sample count, spread (interquartile range) and uncertainty (half the spread plus half a second
+for each side written to whole seconds): every tolerance on client times widens by it. ``--offset FILE=SECONDS`` overrides the estimate;
 without samples the offset is *assumed*: zero, or the zone given with ``--tz FILE=ZONE``.
 Backend files are the reference clock; their zoneless times are taken as UTC unless ``--tz``
 says otherwise, and the clock table says so.
@@ -20,8 +21,8 @@ from .errors import UsageError
 
 CLOCK_SCHEMA = {
     "file": pl.String, "stream": pl.String, "offset_seconds": pl.Float64, "samples": pl.UInt32,
-    "spread_seconds": pl.Float64, "method": pl.String, "zone_hours": pl.Float64, "skew_seconds": pl.Float64,
-    "note": pl.String,
+    "spread_seconds": pl.Float64, "uncertainty_seconds": pl.Float64, "method": pl.String, "zone_hours": pl.Float64,
+    "skew_seconds": pl.Float64, "note": pl.String,
 }
 
 
@@ -37,6 +38,8 @@ def estimate_clock(events: pl.DataFrame, offsets: dict[str, str] | None = None,
         q75=((pl.col("ts") - pl.col("server_ts")).dt.total_microseconds() / 1e6).quantile(0.75),
         n=pl.len(),
         zoned=pl.col("zoned").all(),
+        # whole-second stamps on either side make each sample uncertain by up to a second
+        res=(pl.col("ts").dt.microsecond() == 0).all().cast(pl.Float64) + (pl.col("server_ts").dt.microsecond() == 0).all().cast(pl.Float64),
     )
     measured = {r["file"]: r for r in samples.iter_rows(named=True)}
     files = events.group_by("file", maintain_order=True).agg(
@@ -44,13 +47,14 @@ def estimate_clock(events: pl.DataFrame, offsets: dict[str, str] | None = None,
     rows = []
     for f in files.iter_rows(named=True):
         name, stream = f["file"], f["stream"]
-        row = {"file": name, "stream": stream, "samples": 0, "spread_seconds": None, "note": None}
+        row = {"file": name, "stream": stream, "samples": 0, "spread_seconds": None, "uncertainty_seconds": 0.0, "note": None}
         if name in offsets:
             row.update(offset_seconds=_seconds(offsets[name]), method="override")
         elif stream == "ios" and name in measured:
             m = measured[name]
-            row.update(offset_seconds=round(m["offset"], 6), samples=m["n"], spread_seconds=round(m["q75"] - m["q25"], 6),
-                       method="measured")
+            spread = round(m["q75"] - m["q25"], 6)
+            row.update(offset_seconds=round(m["offset"], 6), samples=m["n"], spread_seconds=spread, method="measured",
+                       uncertainty_seconds=round(spread / 2 + m["res"] / 2, 6))
         elif name in zones:
             row.update(offset_seconds=_zone_offset(zones[name], f["first"]), method="assumed",
                        note=f"zone {zones[name]} given with --tz")

@@ -83,7 +83,7 @@ def load(
     ingested = ingest(paths, pack, date=date, streams=streams)
     clock = estimate_clock(ingested.events, offsets, zones)
     events = apply_clock(ingested.events, clock)
-    events = events.join(clock.select("file", ts_unc=pl.col("spread_seconds").fill_null(0.0) / 2), on="file", how="left")
+    events = events.join(clock.select("file", ts_unc=pl.col("uncertainty_seconds").fill_null(0.0)), on="file", how="left")
     warnings = [f"{s.path}: {w}" for s in ingested.inputs for w in s.warnings]
     correlated = correlate(events, pack, users)
     warnings += correlated.warnings

@@ -99,8 +99,14 @@ def test_longest_run_breaks_on_close_and_needs_the_duration(write):
     lines.insert(20, "10:09:05 - MealLogWebSocketClient: ❌ WebSocket closed with code 1006: Abnormal closure")
     folder = write({"ios.log": "\n".join(lines) + "\n"}, folder="closed")
     result = sc(folder, "SC6")
-    assert result.status == "fail" and result.metrics["longest_s"] == 9 * 60   # 10:00:00..10:09:00, then the close
-    assert any(e.line == 21 and e.note == "breaks a run" for e in result.evidence)
+    # 10:00:00..10:09:00, then the close; the 7-min run after it was unbroken when the log ended
+    assert result.status == "inconclusive" and result.metrics["longest_s"] == 9 * 60
+    assert result.reason.startswith("a session of 7 min was still unbroken when its log ended")
+    lines.append("10:16:40 - MealLogWebSocketClient: ⚠️ Ping failed at 2025-11-08 10:16:40 +0000: The network connection was lost")
+    folder = write({"ios.log": "\n".join(lines) + "\n"}, folder="both-broken")
+    result = sc(folder, "SC6")
+    assert result.status == "fail" and result.metrics["longest_s"] == 9 * 60
+    assert [e.line for e in result.evidence if e.note == "breaks a run"] == [21, len(lines)]
 
 
 def test_stops_after_counts_polls_after_a_websocket_delivery_unless_a_new_meal(write):

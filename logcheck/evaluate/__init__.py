@@ -31,7 +31,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
     return Result(
         verdict=verdict, reason=reason, exit_code=code, criteria=criteria, discriminating=discriminating,
         decisions=_decisions(ctx),
-        clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "method", "zone_hours",
+        clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "uncertainty_seconds", "method", "zone_hours",
                                   "skew_seconds", "note")} for r in incident.clock.iter_rows(named=True)],
         inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
                  "context": s.context, "unrecognized": s.unrecognised, "skipped": s.damage.skipped}

@@ -100,18 +100,18 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
         has = each.select("uid").unique()
         other = _select(ctx, Select(kind=rule.each.otherwise, where=rule.each.where)).join(has, on="uid", how="anti")
         each = pl.concat([each, other], how="diagonal_relaxed")
-    by = _select(ctx, rule.by).select("uid", _bt="t", _bres=_res())
+    by = _select(ctx, rule.by).select("uid", _bt="t", _bres=_res(), _bunc=pl.col("ts_unc").fill_null(0.0))
     result = CheckResult(rule.id, rule.title, "inconclusive", "")
     kinds = " or ".join(k for k in (rule.each.kind, rule.each.otherwise) if k)
     # B's time is an interval [t, t + resolution]: look for the first B whose interval ends
     # at or after the window's (widened) start
     each = each.with_columns(_from=pl.col("t") + pl.duration(
         microseconds=((lo - _res() - pl.col("ts_unc").fill_null(0.0)) * 1e6).cast(pl.Int64)))
-    by = by.with_columns(_from=pl.col("_bt") + pl.duration(microseconds=(pl.col("_bres") * 1e6).cast(pl.Int64)))
+    by = by.with_columns(_from=pl.col("_bt") + pl.duration(microseconds=((pl.col("_bres") + pl.col("_bunc")) * 1e6).cast(pl.Int64)))
     matched = each.sort("_from").join_asof(by.sort("_from"), on="_from", by="uid", strategy="forward",
                                            check_sortedness=False)
     delta = (pl.col("_bt") - pl.col("t")).dt.total_microseconds() / 1e6
-    allow = _res() + pl.col("_bres").fill_null(1.0) + pl.col("ts_unc").fill_null(0.0)
+    allow = _res() + pl.col("_bres").fill_null(1.0) + pl.col("ts_unc").fill_null(0.0) + pl.col("_bunc").fill_null(0.0)
     matched = matched.with_columns(
         _delta=delta,
         _ok=(pl.col("_bt").is_not_null() & (delta <= hi + allow) & (delta >= lo - allow)).fill_null(False),
@@ -256,13 +256,17 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     step = ((pl.col("t") - prev_t).dt.total_microseconds() / 1e6)
     new_run = ~pl.col("_beat") | prev_t.is_null() | (step > gap + 2 * _res()) | ~pl.col("_beat").shift(1).over("file").fill_null(True)
     rows = rows.with_columns(_run=new_run.cast(pl.Int32).cum_sum().over("file"))
+    # a run is open when nothing broke it before its log ended: it may have gone on
+    rows = rows.with_columns(_open=(~pl.col("_beat")).cast(pl.Int32).reverse().cum_sum().reverse().over("file") == 0)
     runs = rows.filter(pl.col("_beat")).group_by("file", "_run").agg(
         start=pl.col("t").min(), end=pl.col("t").max(), first_line=pl.col("line").min(), last_line=pl.col("line").max(),
-        first_raw=pl.col("raw").first(), last_raw=pl.col("raw").last(), beats=pl.len(),
+        first_raw=pl.col("raw").first(), last_raw=pl.col("raw").last(), beats=pl.len(), open=pl.col("_open").all(),
     ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6).sort("duration_s", descending=True)
     best = runs.row(0, named=True) if runs.height else None
     longest = best["duration_s"] if best else 0.0
-    result.metrics = {"longest_s": longest, "need_s": need, "runs": runs.height, "longest_log_span_s": longest_span}
+    open_longest = runs.filter(pl.col("open"))["duration_s"].max() if runs.height else None
+    result.metrics = {"longest_s": longest, "need_s": need, "runs": runs.height, "longest_log_span_s": longest_span,
+                      "longest_open_s": open_longest}
     result.cases = runs.height
     if best and longest >= need - 2.0:
         result.status = "pass"
@@ -272,6 +276,9 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
                          f"the longest client log spans {format_duration(longest_span)}, less than {format_duration(need)}")
         result.summary = f"{rule.measure} {format_duration(longest)}, need {format_duration(need)}"
         return result
+    elif open_longest is not None:
+        result.reason = (f"a session of {format_duration(open_longest)} was still unbroken when its log ended; "
+                         f"none reached {format_duration(need)} within the logs")
     else:
         result.status = "fail"
     result.summary = f"{rule.measure} {format_duration(longest)}, need {format_duration(need)}"
