@@ -5,6 +5,9 @@ become one-line messages here (exit 2); nothing below this package imports click
 """
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from .. import __version__
@@ -29,4 +32,11 @@ cli.add_command(simulate)
 
 
 def main() -> None:
-    cli()
+    try:
+        cli(standalone_mode=True)
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
+        if os.environ.get("LOGCHECK_DEBUG"):
+            raise
+        print(f"logcheck: internal error: {type(exc).__name__}: {exc} (set LOGCHECK_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        sys.exit(2)

@@ -20,8 +20,6 @@ from .timestamps import anchor_date, assign
 
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "EVENT_COLUMNS"]
 
-_FULL_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-
 EVENT_COLUMNS = {
     "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_quality": pl.String, "zoned": pl.Boolean,
     "stream": pl.String, "file": pl.String, "line": pl.UInt32, "envelope": pl.String,
@@ -140,9 +138,10 @@ def _dominant(envelopes: pl.Series) -> str:
 
 def _finish(frame: pl.DataFrame, name: str, stream: str) -> pl.DataFrame:
     def ident(col: str) -> tuple[pl.Expr, pl.Expr]:
-        v = pl.col(col).str.to_lowercase().str.strip_chars()
-        full = v.str.contains(_FULL_ID)
-        prefix = v.str.replace(r"(?:\.\.\.|…)$", "").str.strip_chars_end("-")
+        # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
+        v = pl.col(col).str.to_lowercase()
+        full = v.str.len_bytes() == 36
+        prefix = v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
         return pl.when(full).then(v), pl.when(full).then(v.str.slice(0, 8)).otherwise(prefix)
 
     user, user_prefix = ident("user")

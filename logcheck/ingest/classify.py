@@ -7,10 +7,12 @@ Indented lines are continuations: context for the event above them, and the carr
 """
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from ..packs import FIELDS, Pack
 from .formats import Formats
+from .literals import required_literal
 
 _STREAM_HINT = {"go-log": "backend", "go-log-prefix": "backend", "journald-short-iso": "backend", "fly": "backend",
                 "aws-logs-tail": "backend", "loki": "backend", "logfmt": "backend",
@@ -21,7 +23,7 @@ _PROBE = 5000
 def detect_stream(frame: pl.DataFrame, pack: Pack) -> str:
     """``ios`` or ``backend`` by which vocabulary recognises more of the file's messages."""
     for probe in (frame.head(_PROBE), frame):
-        counts = {s: probe.select(_kind_expr(pack, s).is_not_null().sum()).item() for s in ("ios", "backend")}
+        counts = {s: int(kinds(probe, pack, s).is_not_null().sum()) for s in ("ios", "backend")}
         if counts["ios"] != counts["backend"]:
             return max(counts, key=counts.get)
         if probe.height == frame.height:
@@ -37,47 +39,92 @@ def detect_stream(frame: pl.DataFrame, pack: Pack) -> str:
     return "backend" if go > swift else "ios" if swift > go else "unknown"
 
 
-def _kind_expr(pack: Pack, stream: str) -> pl.Expr:
-    expr = None
-    for kind, regex, component in pack.patterns(stream):
-        cond = pl.col("msg").str.contains(regex)
-        if component:
-            cond = cond & (pl.col("component").str.to_lowercase() == component.lower())
-        expr = pl.when(cond).then(pl.lit(kind)) if expr is None else expr.when(cond).then(pl.lit(kind))
-    return expr.otherwise(pl.lit(None, pl.String)) if expr is not None else pl.lit(None, pl.String)
+def kinds(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
+    """The kind of every row (see :func:`pattern_ids`)."""
+    names = {i: kind for i, (kind, _, _) in enumerate(pack.patterns(stream))}
+    return pattern_ids(frame, pack, stream).replace_strict(names, default=None, return_dtype=pl.String).alias("kind")
+
+
+def pattern_ids(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
+    """Index of the first pattern of ``pack.patterns(stream)`` matching each row (null: none).
+
+    One Aho-Corasick pass finds each pattern's required literal; a pattern's regex then runs only
+    on the rows that contain its literal (patterns without one run on every row, and a pattern
+    that is nothing but its literal needs no regex at all).
+    """
+    patterns = [(kind, regex, comp, required_literal(regex)) for kind, regex, comp in pack.patterns(stream)]
+    n = frame.height
+    if not patterns or not n:
+        return pl.Series("pid", [None] * n, dtype=pl.Int32)
+    msg = frame["msg"].fill_null("")
+    literals = sorted({p[3] for p in patterns if p[3]})
+    rows_by_literal: dict[str, np.ndarray] = {}
+    if literals:
+        found = pl.DataFrame({"row": pl.int_range(n, eager=True, dtype=pl.UInt32),
+                              "lit": msg.str.extract_many(literals, ascii_case_insensitive=True, overlapping=True)})
+        found = found.explode("lit").drop_nulls("lit").with_columns(pl.col("lit").str.to_lowercase())
+        rows_by_literal = {key[0]: group["row"].to_numpy() for key, group in found.group_by("lit")}
+    pid = np.full(n, len(patterns), dtype=np.int32)        # len(patterns) means "no kind"
+    for i in reversed(range(len(patterns))):                # earlier patterns overwrite later ones
+        kind, regex, comp, literal = patterns[i]
+        rows = np.arange(n) if literal is None else rows_by_literal.get(literal)
+        if rows is None or not len(rows):
+            continue
+        if literal is None or comp or not _is_plain(regex, literal):
+            sub = frame.select("msg", "component")[rows] if literal is not None else frame.select("msg", "component")
+            ok = sub["msg"].str.contains(regex).fill_null(False)
+            if comp:
+                ok = ok & (sub["component"].str.to_lowercase() == comp.lower()).fill_null(False)
+            rows = rows[ok.to_numpy()]
+        pid[rows] = i
+    return pl.Series("pid", pid).set(pl.Series(pid == len(patterns)), None)
+
+
+def _is_plain(regex: str, literal: str) -> bool:
+    """A pattern that is only its literal: the literal search already decided it."""
+    return regex.removeprefix("(?i)").lower() == literal
 
 
 def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats) -> pl.DataFrame:
     """Add ``kind``, ``continuation``, ``context`` and the field columns to a parsed frame."""
-    continuation = pl.col("msg").str.contains(r"^\s+\S") & (pl.col("line") > 1)
+    indented = pl.col("msg").str.starts_with(" ") | pl.col("msg").str.starts_with("\t")
+    continuation = indented & (pl.col("msg").str.strip_chars() != "") & (pl.col("line") > 1)
     frame = frame.with_columns(continuation=continuation.fill_null(False))
-    kind = _kind_expr(pack, stream) if stream in ("ios", "backend") else pl.lit(None, pl.String)
-    frame = frame.with_columns(kind=pl.when(pl.col("continuation")).then(None).otherwise(kind))
-    frame = _fields(frame, pack, stream)
+    known = stream in ("ios", "backend")
+    pid = pattern_ids(frame, pack, stream) if known else pl.Series("pid", [None] * frame.height, pl.Int32)
+    names = {i: kind for i, (kind, _, _) in enumerate(pack.patterns(stream))} if known else {}
+    frame = frame.with_columns(_pid=pl.when(pl.col("continuation")).then(None).otherwise(pid))
+    frame = frame.with_columns(kind=pl.col("_pid").replace_strict(names, default=None, return_dtype=pl.String))
+    frame = _fields(frame, pack, stream).drop("_pid")
+    return _attach(_context(frame, pack, formats), pack)
+
+
+def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
+    """Continuations, tool headers and known chatter are context; looked for only on rows no kind took."""
+    frame = frame.with_row_index("_c")
+    rest = frame.filter(pl.col("kind").is_null() & ~pl.col("continuation")).select("_c", "text", "msg")
     known = pl.any_horizontal([pl.col("text").str.contains(c) for c in formats.context] +
                               [pl.col("msg").str.contains("(?i)" + c) for c in pack.model.context])
-    frame = frame.with_columns(context=pl.col("kind").is_null() & (pl.col("continuation") | known.fill_null(False)))
-    return _attach(frame, pack)
+    hits = rest.filter(known.fill_null(False)).select("_c", _known=pl.lit(True))
+    frame = frame.join(hits, on="_c", how="left")
+    return frame.with_columns(
+        context=pl.col("kind").is_null() & (pl.col("continuation") | pl.col("_known").fill_null(False))
+    ).drop("_c", "_known")
+
 
 
 def _fields(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.DataFrame:
+    """Named groups of the pattern that classified each row, extracted on that pattern's rows only."""
     frame = frame.with_row_index("_r")
     parts = []
-    by_kind: dict[str, list[str]] = {}
-    for kind, regex, _ in pack.patterns(stream):
-        if "(?P<" in regex:
-            by_kind.setdefault(kind, []).append(regex)
-    for kind, regexes in by_kind.items():
-        rows = frame.filter(pl.col("kind") == kind).select("_r", "msg")
-        if not rows.height:
+    for i, (_, regex, _) in enumerate(pack.patterns(stream) if stream in ("ios", "backend") else []):
+        names = [name for name in FIELDS if f"(?P<{name}>" in regex]
+        if not names:
             continue
-        cols = {}
-        for regex in regexes:
+        rows = frame.filter(pl.col("_pid") == i).select("_r", "msg")
+        if rows.height:
             g = pl.col("msg").str.extract_groups(regex)
-            for name in FIELDS:
-                if f"(?P<{name}>" in regex:
-                    cols.setdefault(name, []).append(g.struct.field(name))
-        parts.append(rows.select("_r", *[pl.coalesce(v).alias(k) for k, v in cols.items()]))
+            parts.append(rows.select("_r", *[g.struct.field(name).alias(name) for name in names]))
     fields = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame(schema={"_r": pl.UInt32})
     for name in FIELDS:
         if name not in fields.columns:
@@ -86,7 +133,7 @@ def _fields(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.DataFrame:
     frame = frame.drop([c for c in FIELDS if c in frame.columns]).join(fields.select("_r", *FIELDS), on="_r", how="left")
     if json_user is not None:
         frame = frame.with_columns(user=pl.coalesce(pl.col("user"), json_user.alias("_ju")))
-    return frame.drop("_r")
+    return frame.sort("_r").drop("_r")
 
 
 def _attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:

@@ -44,9 +44,10 @@ def _first_pass(frame: pl.DataFrame, formats: Formats, keep_extra: bool) -> pl.D
     for fmt in _order(rest, formats.text):
         if not rest.height:
             break
-        hit = rest["text"].str.contains(fmt.regex)
+        got = _extract(rest, fmt, "text", keep_extra)   # one pass: rows it does not match get null
+        hit = got["msg"].is_not_null()
         if hit.any():
-            parts.append(_extract(rest.filter(hit), fmt, "text", keep_extra))
+            parts.append(got.filter(hit))
             rest = rest.filter(~hit)
     parts.append(rest.with_columns(envelope=pl.lit("bare"), msg=pl.col("text"), _inner=pl.lit(False)))
     return pl.concat(parts, how="diagonal_relaxed")
@@ -128,10 +129,17 @@ def _split_component(frame: pl.DataFrame) -> pl.DataFrame:
     for c in ("component", "level", "date", "time", "zone", "stamp"):
         if c not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(c))
+    # only messages that can start with a component are searched (most Go lines already have one)
+    maybe = pl.col("msg").str.starts_with("[") | pl.col("msg").str.contains(r"^[A-Z][a-z0-9]+[A-Z]")
+    mask = frame.select(maybe.fill_null(False)).to_series()
+    if not mask.any():
+        return frame
+    sub = frame.filter(mask)
     g = pl.col("msg").str.extract_groups(_COMPONENT)
-    frame = frame.with_columns(_g=g)
+    sub = sub.with_columns(_g=g)
     found = pl.col("_g").struct.field("rest").is_not_null()
-    return frame.with_columns(
+    sub = sub.with_columns(
         component=pl.coalesce(pl.col("_g").struct.field("c1"), pl.col("_g").struct.field("c2"), pl.col("component")),
         msg=pl.when(found).then(pl.col("_g").struct.field("rest")).otherwise(pl.col("msg")),
     ).drop("_g")
+    return pl.concat([frame.filter(~mask), sub]).sort("_i")

@@ -53,7 +53,8 @@ def load_formats(path: Path | None = None) -> Formats:
     located = load_yaml(path or data_dir("rules") / "formats.yaml")
     problems: list[str] = []
     formats = _parse(located, problems)
-    problems += check_samples(formats, located)
+    if not problems:
+        problems += check_samples(formats, located)
     if problems:
         raise PackError(problems)
     return formats
@@ -65,6 +66,7 @@ def _parse(located: Located, problems: list[str]) -> Formats:
     for i, item in enumerate(data.get("text") or []):
         where = located.where(("text", i))
         try:
+            _compiles_in_polars(item["regex"])
             groups = tuple(re.compile(item["regex"]).groupindex)
             if "msg" not in groups:
                 problems.append(f"{where}: format {item['name']!r} has no (?P<msg>...) group")
@@ -72,7 +74,7 @@ def _parse(located: Located, problems: list[str]) -> Formats:
         except (KeyError, TypeError) as exc:
             problems.append(f"{where}: format needs name, regex and samples ({exc})")
             continue
-        except re.error as exc:
+        except (re.error, ValueError) as exc:
             problems.append(f"{located.where(('text', i, 'regex'))}: bad regex: {exc}")
             continue
         if not samples:
@@ -83,6 +85,16 @@ def _parse(located: Located, problems: list[str]) -> Formats:
     jsamples = tuple((s.get("name", "?"), s["line"], dict(s.get("fields") or {})) for s in js.get("samples") or [])
     context = tuple(data.get("context") or [])
     return Formats(tuple(text), JsonFormat(keys, jsamples), context, located.path)
+
+
+def _compiles_in_polars(regex: str) -> None:
+    """Parsing uses polars' (Rust) engine: a regex must compile there, not only in Python's."""
+    from ..packs import _regex_error
+
+    try:
+        pl.Series([""]).str.contains(regex)
+    except Exception as exc:  # polars reports bad regexes as ComputeError
+        raise ValueError(_regex_error(exc)) from None
 
 
 def check_samples(formats: Formats, located: Located | None = None) -> list[str]:

@@ -28,7 +28,7 @@ def _zone(z: pl.Expr) -> pl.Expr:
 
 def _datetime(date: pl.Expr, time: pl.Expr, zone: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(naive UTC or as-written datetime, zoned flag) from date/time/zone strings."""
-    base = date.str.replace_all("/", "-") + " " + time.str.replace(",", ".")
+    base = date.str.replace_all("/", "-", literal=True) + " " + time.str.replace(",", ".", literal=True)
     zoned = (base + _zone(zone)).str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit=_US)
     naive = base.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit=_US)
     value = pl.when(zone.is_not_null()).then(zoned.dt.replace_time_zone(None)).otherwise(naive)
@@ -54,8 +54,13 @@ def _stamp(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def anchor_date(frame: pl.DataFrame) -> dt.date | None:
     """The first date a file writes anywhere (envelope, JSON, embedded, Backend timestamp)."""
-    dated = frame.select(_dated_expr().alias("d")).drop_nulls()
-    return dated["d"][0].date() if dated.height else None
+    for rows in (frame.head(1000), frame):       # almost always found at the top
+        dated = rows.select(_dated_expr().alias("d")).drop_nulls()
+        if dated.height:
+            return dated["d"][0].date()
+        if rows.height == frame.height:
+            break
+    return None
 
 
 def _dated_expr() -> pl.Expr:
@@ -73,16 +78,21 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
     """
     env, env_zoned = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
     stamp, stamp_zoned = _stamp(pl.col("stamp"))
-    emb = pl.col("msg").str.extract_groups(_EMBEDDED)
-    embedded, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
     time_only = pl.col("time").is_not_null() & pl.col("date").is_null()
+    has = frame.select(stamp=pl.col("stamp").is_not_null().any(), time_only=time_only.any(),
+                       server=pl.col("server_ts").is_not_null().any(), zone=pl.col("zone").is_not_null().any()
+                       ).row(0, named=True)
+    if not has["zone"]:       # most files write no zone: skip the zoned parse entirely
+        base = pl.col("date").str.replace_all("/", "-", literal=True) + " " + pl.col("time").str.replace(",", ".", literal=True)
+        env, env_zoned = base.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit=_US), pl.lit(False)
     frame = frame.with_columns(
-        _env=pl.when(time_only).then(None).otherwise(pl.coalesce(env, stamp)),
+        _env=pl.when(time_only).then(None).otherwise(pl.coalesce(env, stamp) if has["stamp"] else env),
         _env_zoned=pl.when(pl.col("stamp").is_not_null()).then(stamp_zoned).otherwise(env_zoned),
-        _embedded=embedded,
-        _server=parse_iso(pl.col("server_ts")),
-        _sec=pl.when(time_only).then(pl.col("time").str.replace(",", ".").str.to_time("%H:%M:%S%.f", strict=False)),
+        _server=parse_iso(pl.col("server_ts")) if has["server"] else pl.lit(None, pl.Datetime(_US)),
+        _sec=pl.when(time_only).then(pl.col("time").str.replace(",", ".").str.to_time("%H:%M:%S%.f", strict=False))
+        if has["time_only"] else pl.lit(None, pl.Time),
     )
+    frame = _embedded_dates(frame)
     warning = None
     has_time_only = frame.select(pl.col("_sec").is_not_null().any()).item()
     if has_time_only:
@@ -117,6 +127,17 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
         zoned=pl.col("zoned").forward_fill().fill_null(False),
     )
     return frame.drop("_env", "_env_zoned", "_embedded", "_server", "_sec", "_inferred"), warning
+
+
+def _embedded_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    """``at 2025-11-08 10:07:29 +0000`` in messages, looked for only where the envelope wrote no date."""
+    need = pl.col("_env").is_null() & pl.col("msg").str.contains(r"\d{4}-\d{2}-\d{2} \d{2}:").fill_null(False)
+    rows = frame.filter(need).select("line", "msg")
+    if not rows.height:
+        return frame.with_columns(_embedded=pl.lit(None, pl.Datetime(_US)))
+    emb = pl.col("msg").str.extract_groups(_EMBEDDED)
+    value, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
+    return frame.join(rows.select("line", _embedded=value), on="line", how="left")
 
 
 def _infer_dates(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
