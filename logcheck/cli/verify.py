@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shlex
 import sys
 
 import click
 
 from .. import verify as run_verify
+from ..render.github import github_annotations
+from ..render.html import write_html
+from ..render.junit import write_junit
+from ..render.markdown import write_markdown
+from ..render.page import build_page
 from ..render.terminal import summary
 from .common import _pairs, align_options, all_paths, forced_streams, input_options, translate_errors
 
@@ -28,6 +34,11 @@ def output_options(func):
     """Where results go; shared by verify and the report-writing commands."""
     decorators = [
         click.option("--json", "json_out", metavar="FILE|-", help="Write the JSON result ('-' for stdout)."),
+        click.option("--html", "html_out", metavar="FILE", help="Write the self-contained HTML report."),
+        click.option("--junit", "junit_out", metavar="FILE", help="Write JUnit XML (one testcase per criterion)."),
+        click.option("--markdown", "markdown_out", metavar="FILE", help="Write a Markdown summary."),
+        click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+                     help="github: workflow annotations, and the summary to $GITHUB_STEP_SUMMARY when set."),
         click.option("--quiet", "-q", is_flag=True, help="Print nothing; only the exit code speaks."),
         click.option("--verbose", "-v", is_flag=True, help="List every decision, sent ones too."),
     ]
@@ -45,7 +56,8 @@ def output_options(func):
 @click.option("--until", callback=_instant, metavar="TIME", help="Ignore lines from TIME on.")
 @output_options
 @translate_errors
-def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, since, until, json_out, quiet, verbose):
+def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, since, until, json_out, html_out, junit_out,
+           markdown_out, fmt, quiet, verbose):
     """Is the bug there, and did the fix work? Exit 0 fix_verified, 1 bug_present or
     criteria_failed, 3 inconclusive, 2 usage or unreadable input."""
     result = run_verify(
@@ -60,6 +72,21 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
         else:
             with open(json_out, "w", encoding="utf-8") as fh:
                 fh.write(text + "\n")
-    if not quiet and json_out != "-":
+    write_reports(result, html_out, junit_out, markdown_out)
+    if fmt == "github":
+        click.echo(github_annotations(result))
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            write_markdown(result, os.environ["GITHUB_STEP_SUMMARY"], append=True)
+    elif not quiet and json_out != "-":
         click.echo(summary(result, verbose))
     sys.exit(result.exit_code)
+
+
+def write_reports(result, html_out: str | None, junit_out: str | None, markdown_out: str | None) -> None:
+    """The report files asked for; each is optional."""
+    if html_out:
+        write_html(build_page(result, result.incident), html_out)
+    if junit_out:
+        write_junit(result, junit_out)
+    if markdown_out:
+        write_markdown(result, markdown_out)

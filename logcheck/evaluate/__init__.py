@@ -43,6 +43,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         run={"logcheck_version": __version__, "command": command,
              "since": incident.window[0].isoformat() if incident.window[0] else None,
              "until": incident.window[1].isoformat() if incident.window[1] else None},
+        incident=incident,
     )
 
 

@@ -58,6 +58,7 @@ class Result:
     warnings: list[str]
     pack: dict[str, Any]
     run: dict[str, Any]
+    incident: Any = field(default=None, repr=False, compare=False)   # for reports; not in the JSON
 
     def to_json(self) -> dict:
         """The JSON result; keys from the pack spec, plus ``exit_code``, ``pack``, ``run``."""

@@ -127,7 +127,8 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
     n, ok = judged.height, int(judged["_ok"].sum())
     pending = matched.height - n
     need = _need(rule.need)
-    window = f"{format_duration(lo)}..{format_duration(hi)}" if lo else f"within {format_duration(hi)}"
+    window = (f"within ±{format_duration(hi)}" if lo == -hi else
+              f"within {format_duration(lo)}..{format_duration(hi)}" if lo else f"within {format_duration(hi)}")
     result.cases = n
     result.metrics = {"cases": n, "matched": ok, "pending": pending, "ratio": ok / n if n else None,
                       "need": need, "window_s": [lo, hi]}
@@ -204,7 +205,7 @@ def at_least(rule: AtLeast, ctx: Context) -> CheckResult:
                          f"{rule.measure}: {rows.height}, need {rule.need}", cases=rows.height,
                          metrics={"count": rows.height, "need": rule.need})
     if result.status != "pass":
-        result.reason = f"{rule.measure}: found {rows.height}, need {rule.need}"
+        result.reason = f"found {rows.height}, need {rule.need}"
     result.cite(_table_evidence(ctx, rows.sort("ts_server")))
     return result
 
