@@ -46,3 +46,6 @@ def write(tmp_path):
 def verify_json(run, *args) -> tuple[int, dict]:
     code, out, _ = run("verify", *args, "--json", "-")
     return code, json.loads(out)
+
+
+pytest_plugins = ["pytester"]

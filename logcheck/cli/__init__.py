@@ -11,6 +11,7 @@ import sys
 import click
 
 from .. import __version__
+from .compare import compare
 from .events import events
 from .rules import rules
 from .simulate import simulate
@@ -25,6 +26,7 @@ def cli() -> None:
 
 
 cli.add_command(events)
+cli.add_command(compare)
 cli.add_command(timeline)
 cli.add_command(verify)
 cli.add_command(rules)

@@ -76,5 +76,6 @@ def meals(events: pl.DataFrame, decided: pl.DataFrame, pack: Pack) -> pl.DataFra
     return done.with_columns(
         first_seen_by_poll=(pl.col("seen_kind") == "client.meal_completed_poll").fill_null(False),
         first_seen_by_ws=(pl.col("seen_kind") == "client.meal_completed_ws").fill_null(False),
-        latency_s=(pl.col("seen_ts") - pl.col("ts_server")).dt.total_microseconds() / 1e6,
+        # a receipt a fraction of a second "before" the completion is clock uncertainty: count it as 0
+        latency_s=((pl.col("seen_ts") - pl.col("ts_server")).dt.total_microseconds() / 1e6).clip(lower_bound=0.0),
     ).sort("ts_server")

@@ -134,7 +134,7 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
                       "need": need, "window_s": [lo, hi]}
     precise = judged.filter(pl.col("_ok") & (_res() <= 1.0) & (pl.col("_bres") <= 1.0))
     if rule.latency and precise.height:
-        lat = precise["_delta"]
+        lat = precise["_delta"].clip(lower_bound=0.0)   # below 0 is clock uncertainty
         result.metrics.update(latency_p50_s=round(lat.quantile(0.5), 3), latency_p95_s=round(lat.quantile(0.95), 3),
                               latency_max_s=round(lat.max(), 3), latency_cases=precise.height)
     if not n:

@@ -24,3 +24,12 @@ def render_html(page: Page) -> str:
 
 def write_html(page: Page, path: str | Path) -> None:
     Path(path).write_text(render_html(page), encoding="utf-8")
+
+
+def render_compare_html(comparison) -> str:
+    """The before/after page: both verdicts, then criteria and impact side by side."""
+    from .page import VERDICT_STYLE
+
+    css = (data_dir("reports") / "report.css").read_text(encoding="utf-8")
+    return _env(True).get_template("compare.html.j2").render(c=comparison, css=jinja2.utils.markupsafe.Markup(css),
+                                                             styles=VERDICT_STYLE, version=__version__)
