@@ -11,6 +11,7 @@ from .correlate import Correlated, correlate
 from .errors import UsageError
 from .ingest import InputSummary, ingest
 from .packs import Pack, load_pack
+from .progress import SILENT, Progress
 
 
 @dataclass
@@ -62,6 +63,7 @@ def load(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     settings: dict[str, str] | None = None,
+    progress: Progress = SILENT,
 ) -> Incident:
     """Ingest, align and correlate logs.
 
@@ -80,7 +82,8 @@ def load(
         pack = load_pack(pack, settings)
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until")
-    ingested = ingest(paths, pack, date=date, streams=streams)
+    ingested = ingest(paths, pack, date=date, streams=streams, progress=progress)
+    progress.stage("aligning and correlating")
     clock = estimate_clock(ingested.events, offsets, zones)
     events = apply_clock(ingested.events, clock)
     events = events.join(clock.select("file", ts_unc=pl.col("uncertainty_seconds").fill_null(0.0)), on="file", how="left")
@@ -88,6 +91,7 @@ def load(
     correlated = correlate(events, pack, users)
     warnings += correlated.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
+    progress.close()
     return Incident(pack, ingested.inputs, clock, correlated, window, warnings)
 
 

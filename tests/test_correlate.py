@@ -150,3 +150,17 @@ def test_colliding_prefixes_are_reported_not_guessed(write):
     assert f"ambiguous user prefix 4eb4c27c...: matches {USER}, {U2}" in incident.warnings
     uids = incident.decisions["uid"].to_list()
     assert uids == ["4eb4c27c", USER]   # the longer prefix names one user; the short one stays as written
+
+
+def test_meals_link_submission_processing_decision_and_receipt():
+    incident = load([str(SEED.parent / "incident-2025-11-08")])
+    meal = incident.meals.filter(pl.col("meal_id") == "556d0423-e064-47b1-bff4-b7c51f189b6a").row(0, named=True)
+    assert meal["uid"] == USER and meal["decision"] == "skipped" and meal["active_at_completion"]
+    assert meal["submitted_ts"] == dt.datetime(2025, 11, 8, 10, 7, 13) and meal["submitted_line"] == 15
+    assert meal["seen_kind"] == "client.meal_completed_poll" and meal["latency_s"] == 2.0
+
+
+def test_tables_convert_to_pandas():
+    incident = load([str(SEED)], users={"ios.log": "4eb4c27c"})
+    frame = incident.decisions.to_pandas()
+    assert list(frame["cause"]) == ["registry_stale"] and len(incident.events.to_pandas()) == 7

@@ -48,6 +48,17 @@ def test_envelopes(line, envelope, component, msg, written):
     assert (got["date"], got["time"], got["zone"]) == written
 
 
+def load_problems(path) -> list[str]:
+    """Every problem load_formats reports for a formats file (the cache is for the shipped one)."""
+    load_formats.cache_clear()
+    try:
+        with pytest.raises(PackError) as err:
+            load_formats(path)
+    finally:
+        load_formats.cache_clear()
+    return err.value.problems
+
+
 def test_a_sample_that_its_format_does_not_take_is_reported_with_its_location(tmp_path):
     bad = tmp_path / "formats.yaml"
     bad.write_text(
@@ -59,13 +70,7 @@ def test_a_sample_that_its_format_does_not_take_is_reported_with_its_location(tm
         "        fields: {time: '10:07:51'}\n"
         "json: {}\n"
     )
-    load_formats.cache_clear()
-    try:
-        with pytest.raises(PackError) as err:
-            load_formats(bad)
-    finally:
-        load_formats.cache_clear()
-    problems = err.value.problems
+    problems = load_problems(bad)
     assert f"{bad}:5:9: sample of 'go-log' was taken by 'bare': 10:07:51 - [MealLogAI] not a go line" in problems
 
 
@@ -74,11 +79,5 @@ def test_regexes_are_checked_with_the_engine_that_runs_them(tmp_path):
     # Python accepts `[ ]` in verbose mode; polars' engine ignores the space and sees `[]`
     bad.write_text("text:\n  - name: spaced\n    regex: '(?x)^(?P<time>[0-9:]+)[ ](?P<msg>.*)$'\n"
                    "  - name: nosample\n    regex: '^(?P<msg>x.*)$'\njson: {}\n")
-    load_formats.cache_clear()
-    try:
-        with pytest.raises(PackError) as err:
-            load_formats(bad)
-    finally:
-        load_formats.cache_clear()
-    assert err.value.problems == [f"{bad}:3:12: bad regex: unclosed character class",
+    assert load_problems(bad) == [f"{bad}:3:12: bad regex: unclosed character class",
                                   f"{bad}:4:5: format 'nosample' has no sample lines"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from typing import Callable
 
 import click
@@ -89,3 +90,41 @@ def all_paths(paths: tuple[str, ...], ios: tuple[str, ...], backend: tuple[str, 
     out = list(paths)
     out += [p for p in (*ios, *backend) if p not in out]
     return out
+
+
+class TerminalProgress:
+    """One tqdm bar per run on stderr: lines done, the stage as its label; shown after 2 s, on terminals only."""
+
+    def __init__(self, enabled: bool):
+        import threading
+
+        self.enabled = enabled
+        self.bar = None
+        self.lock = threading.Lock()
+
+    def stage(self, name: str, total: int | None = None, unit: str = "lines") -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        with self.lock:
+            if self.bar is None:
+                self.bar = tqdm(total=0, unit=" lines", unit_scale=True, delay=2, leave=False, file=sys.stderr)
+            self.bar.set_description(name, refresh=False)
+            if total:
+                self.bar.total += total
+            self.bar.refresh()
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            with self.lock:
+                self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def progress_for(quiet: bool) -> TerminalProgress:
+    return TerminalProgress(enabled=not quiet and sys.stderr.isatty())

@@ -8,7 +8,7 @@ import polars as pl
 
 from ..ingest import ingest
 from ..render.tables import events_text, summary_text
-from .common import all_paths, forced_streams, input_options, translate_errors
+from .common import all_paths, forced_streams, input_options, progress_for, translate_errors
 
 _WRITERS = {".parquet": "write_parquet", ".csv": "write_csv", ".jsonl": "write_ndjson", ".ndjson": "write_ndjson"}
 
@@ -25,7 +25,8 @@ _WRITERS = {".parquet": "write_parquet", ".csv": "write_csv", ".jsonl": "write_n
 @translate_errors
 def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, show_all):
     """Read iOS and backend logs (files, folders, globs, - for stdin, .gz) into one events table."""
-    result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend))
+    result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
+                    progress=progress_for(quiet=False))
     if summary:
         click.echo(summary_text(result.inputs))
         return

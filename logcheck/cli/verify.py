@@ -16,7 +16,7 @@ from ..render.junit import write_junit
 from ..render.markdown import write_markdown
 from ..render.page import build_page
 from ..render.terminal import summary
-from .common import _pairs, align_options, all_paths, forced_streams, input_options, translate_errors
+from .common import _pairs, align_options, all_paths, forced_streams, input_options, progress_for, translate_errors
 
 
 def _instant(ctx, param, value: str | None) -> dt.datetime | None:
@@ -63,7 +63,7 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
     result = run_verify(
         all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend), offsets=offset,
         zones=tz, users=user_map, since=since, until=until, settings=settings,
-        command=shlex.join(["logcheck", *sys.argv[1:]]),
+        command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress_for(quiet or json_out == "-"),
     )
     if json_out:
         text = json.dumps(result.to_json(), indent=2, default=str)

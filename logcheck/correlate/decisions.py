@@ -73,6 +73,11 @@ def meals(events: pl.DataFrame, decided: pl.DataFrame, pack: Pack) -> pl.DataFra
             .join_asof(seen, on="_on", by="uid", strategy="forward", tolerance="10m", check_sortedness=False).drop("_on"))
     outcome = decided.filter(pl.col("meal_id").is_not_null()).group_by("meal_id").agg(decision=pl.col("outcome").first())
     done = done.join(outcome, on="meal_id", how="left") if done.height else done.with_columns(decision=pl.lit(None, pl.String))
+    # the client's submission of the same meal (full id on the client, prefix or full id on the server)
+    submitted = (events.filter((pl.col("kind") == "client.meal_submitted") & pl.col("meal_id").is_not_null())
+                 .group_by("meal_id").agg(submitted_ts=pl.col("ts_server").min(), submitted_file=pl.col("file").first(),
+                                          submitted_line=pl.col("line").first()))
+    done = done.join(submitted, on="meal_id", how="left")
     return done.with_columns(
         first_seen_by_poll=(pl.col("seen_kind") == "client.meal_completed_poll").fill_null(False),
         first_seen_by_ws=(pl.col("seen_kind") == "client.meal_completed_ws").fill_null(False),

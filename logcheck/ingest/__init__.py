@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from ..packs import Pack, load_pack
-from .classify import classify, detect_stream
+from ..progress import SILENT, Progress
+from .classify import attach, classify, detect_stream
 from .envelope import parse_envelopes
-from .formats import load_formats
+from .formats import Formats, load_formats
 from .repair import repair_column
 from .sources import Damage, Source, expand, read_lines
 from .timestamps import anchor_date, assign
@@ -21,9 +24,9 @@ from .timestamps import anchor_date, assign
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = {
-    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_quality": pl.String, "zoned": pl.Boolean,
-    "stream": pl.String, "file": pl.String, "line": pl.UInt32, "envelope": pl.String,
-    "component": pl.String, "level": pl.String, "kind": pl.String, "user": pl.String,
+    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
+    "stream": pl.Categorical, "file": pl.String, "line": pl.UInt32, "envelope": pl.Categorical,
+    "component": pl.String, "level": pl.Categorical, "kind": pl.String, "user": pl.String,
     "user_prefix": pl.String, "meal": pl.String, "server_ts": pl.Datetime("us"), "code": pl.String,
     "reason": pl.String, "attempt": pl.String, "method": pl.String, "path": pl.String,
     "status": pl.String, "message": pl.String, "raw": pl.String, "parent": pl.UInt32,
@@ -80,6 +83,7 @@ def ingest(
     *,
     date: dt.date | None = None,
     streams: dict[str, str] | None = None,
+    progress: Progress = SILENT,
 ) -> Ingested:
     """Read every input into events.
 
@@ -88,6 +92,7 @@ def ingest(
         pack: the rule pack whose vocabulary classifies messages.
         date: the date of time-only lines (``--date``); otherwise inferred.
         streams: ``{path: "ios" | "backend"}`` to force a file's stream.
+        progress: where to report lines parsed (see ``logcheck.progress``).
     """
     if isinstance(paths, str):
         paths = [paths]
@@ -95,20 +100,19 @@ def ingest(
     formats = load_formats()
     parsed: list[tuple[Source, pl.DataFrame, InputSummary]] = []
     for source in expand(paths, streams):
+        progress.stage(f"reading {source.name}")
         frame, damage = read_lines(source)
         summary = InputSummary(source.name, source.stream or "unknown", "-", damage=damage)
         if damage.skipped:
             summary.warnings.append(f"{damage.skipped} file skipped")
             parsed.append((source, frame, summary))
             continue
-        text, summary.repaired_lines = repair_column(frame["raw"].str.replace_all("\r", ""))
-        frame = parse_envelopes(frame.with_columns(text=text), formats)
-        stream = source.stream or detect_stream(frame, pack)
-        summary.stream = stream
-        frame = classify(frame, pack, stream, formats)
+        progress.stage(f"parsing {source.name}", total=frame.height)
+        frame, summary.stream, summary.repaired_lines = _parse(frame, pack, formats, source.stream, progress)
         summary.format = _dominant(frame["envelope"])
         parsed.append((source, frame, summary))
 
+    progress.stage("dating lines", total=None)
     anchors = [anchor_date(f) for _, f, s in parsed if f.height and not s.damage.skipped]
     fallback = next((a for a in anchors if a is not None), None)
     tables = []
@@ -126,6 +130,40 @@ def ingest(
         tables.append(frame)
     events = pl.concat(tables, how="vertical") if tables else pl.DataFrame(schema=EVENT_COLUMNS)
     return Ingested(events, [s for _, _, s in parsed])
+
+
+CHUNK_LINES = 400_000
+
+
+def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None,
+           progress: Progress = SILENT) -> tuple[pl.DataFrame, str, int]:
+    """Repair, envelopes and classification, in chunks of lines on a thread pool.
+
+    polars releases the GIL, so chunks run on all cores; steps that need the whole file
+    (continuation parents here, dates later) run after the chunks are joined.
+    """
+    chunks = [frame.slice(i, CHUNK_LINES) for i in range(0, max(frame.height, 1), CHUNK_LINES)]
+
+    def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+        text, repaired = repair_column(chunk["raw"].str.replace_all("\r", "", literal=True))
+        return parse_envelopes(chunk.with_columns(text=text), formats), repaired
+
+    first, repaired = envelopes(chunks[0])
+    stream = forced or detect_stream(first, pack)
+
+    def job(i: int) -> tuple[pl.DataFrame, int]:
+        part, fixed = (first, repaired) if i == 0 else envelopes(chunks[i])
+        out = classify(part, pack, stream, formats).drop("text")
+        progress.advance(out.height)
+        return out, fixed
+
+    if len(chunks) == 1:
+        parts = [job(0)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(job, range(len(chunks))))
+    joined = pl.concat([p for p, _ in parts], how="diagonal_relaxed")
+    return attach(joined, pack), stream, sum(n for _, n in parts)
 
 
 def _dominant(envelopes: pl.Series) -> str:

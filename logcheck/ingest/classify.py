@@ -96,7 +96,7 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats) -> 
     frame = frame.with_columns(_pid=pl.when(pl.col("continuation")).then(None).otherwise(pid))
     frame = frame.with_columns(kind=pl.col("_pid").replace_strict(names, default=None, return_dtype=pl.String))
     frame = _fields(frame, pack, stream).drop("_pid")
-    return _attach(_context(frame, pack, formats), pack)
+    return _context(frame, pack, formats)
 
 
 def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
@@ -136,8 +136,8 @@ def _fields(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.DataFrame:
     return frame.sort("_r").drop("_r")
 
 
-def _attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """Continuation lines carry values (``Backend timestamp``) up to their event."""
+def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+    """Continuation lines carry values (``Backend timestamp``) up to their event (whole file)."""
     # The event a continuation belongs to is the nearest earlier non-continuation line.
     frame = frame.with_columns(
         parent=pl.when(~pl.col("continuation")).then(pl.col("line")).otherwise(None).forward_fill()

@@ -1,0 +1,33 @@
+"""Progress is reported by stage, and silent unless stderr is a terminal."""
+from __future__ import annotations
+
+from logcheck import ingest
+from logcheck.progress import Progress
+
+from .conftest import SAMPLES
+
+
+class Recorder(Progress):
+    def __init__(self):
+        self.stages, self.done = [], {}
+
+    def stage(self, name, total=None, unit="lines"):
+        self.stages.append((name, total, unit))
+        self.done[name] = 0
+
+    def advance(self, n=1):
+        self.done[self.stages[-1][0]] += n
+
+
+def test_stages_and_counts_are_reported():
+    rec = Recorder()
+    result = ingest([str(SAMPLES / "incident-2025-11-08")], progress=rec)
+    names = [s[0] for s in rec.stages]
+    assert names[0].startswith("reading ") and names[-1] == "dating lines"
+    parsed = {n: rec.done[n] for n in names if n.startswith("parsing ")}
+    assert sum(parsed.values()) == sum(s.lines for s in result.inputs)
+
+
+def test_cli_is_silent_on_stderr_when_not_a_terminal(run):
+    code, _, err = run("events", SAMPLES / "incident-2025-11-08", "--summary")
+    assert code == 0 and err == ""
