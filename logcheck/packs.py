@@ -164,6 +164,7 @@ class Pack:
             except ValueError as exc:
                 raise PackError([f"--set {key}={value}: {exc}"]) from None
         self.overrides = dict(overrides or {})
+        self._patterns: dict[str, list[tuple[str, str, str | None]]] = {}
 
     def seconds(self, expr: str) -> float:
         """Evaluate a duration expression against this pack's parameters."""
@@ -171,7 +172,9 @@ class Pack:
 
     def patterns(self, stream: str) -> list[tuple[str, str, str | None]]:
         """(kind, regex, component) in priority order for a stream; ``{id}`` expanded."""
-        out = []
+        if stream in self._patterns:
+            return self._patterns[stream]
+        out = self._patterns[stream] = []
         for kind, entries in self.model.vocabulary.get(stream, {}).items():
             for entry in entries:
                 pat, comp = (entry, None) if isinstance(entry, str) else (entry.pattern, entry.component)

@@ -60,13 +60,15 @@ def _silent_vocabulary(incident: Incident) -> list[str]:
 
 
 def _decisions(ctx: Context) -> list[dict]:
+    """Decisions for the JSON result, each with its decision line and deciding evidence line."""
+    lines = ctx.events.select(evidence_file="file", evidence_line="line", evidence_text="raw")
+    rows = ctx.decisions.join(lines, on=["evidence_file", "evidence_line"], how="left")   # one join, not a lookup per row
     out = []
-    for r in ctx.decisions.iter_rows(named=True):
+    for r in rows.sort("ts_server", "file", "line").iter_rows(named=True):
         evidence = [{"file": r["file"], "line": r["line"], "text": r["raw"], "role": "decision"}]
         if r["evidence_file"]:
-            evidence.append({"file": r["evidence_file"], "line": r["evidence_line"],
-                             "text": ctx.raw(r["evidence_file"], r["evidence_line"]), "role": r["evidence_kind"],
-                             "seconds_before": r["evidence_seconds"]})
+            evidence.append({"file": r["evidence_file"], "line": r["evidence_line"], "text": r["evidence_text"],
+                             "role": r["evidence_kind"], "seconds_before": r["evidence_seconds"]})
         out.append({
             "user": r["uid"], "time": r["ts_server"].isoformat() + "Z" if r["ts_server"] else None,
             "outcome": r["outcome"], "cause": r["cause"], "meal": r["meal_id"], "active": r["active"],

@@ -32,10 +32,6 @@ class Context:
     meals: pl.DataFrame
     pings: pl.DataFrame
 
-    def raw(self, file: str, line: int) -> str:
-        row = self.events.filter((pl.col("file") == file) & (pl.col("line") == line)).select("raw")
-        return row.item() if row.height else ""
-
 
 def _t() -> pl.Expr:
     # the server clock's reading: a pong's Backend timestamp, else the aligned line time

@@ -85,13 +85,17 @@ def _is_plain(regex: str, literal: str) -> bool:
     return regex.removeprefix("(?i)").lower() == literal
 
 
-def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats) -> pl.DataFrame:
-    """Add ``kind``, ``continuation``, ``context`` and the field columns to a parsed frame."""
+def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None) -> pl.DataFrame:
+    """Add ``kind``, ``continuation``, ``context`` and the field columns to a parsed frame.
+
+    ``pid`` is the rows' :func:`pattern_ids` when the caller has them already.
+    """
     indented = pl.col("msg").str.starts_with(" ") | pl.col("msg").str.starts_with("\t")
     continuation = indented & (pl.col("msg").str.strip_chars() != "") & (pl.col("line") > 1)
     frame = frame.with_columns(continuation=continuation.fill_null(False))
     known = stream in ("ios", "backend")
-    pid = pattern_ids(frame, pack, stream) if known else pl.Series("pid", [None] * frame.height, pl.Int32)
+    if pid is None:
+        pid = pattern_ids(frame, pack, stream) if known else pl.Series("pid", [None] * frame.height, pl.Int32)
     names = {i: kind for i, (kind, _, _) in enumerate(pack.patterns(stream))} if known else {}
     frame = frame.with_columns(_pid=pl.when(pl.col("continuation")).then(None).otherwise(pid))
     frame = frame.with_columns(kind=pl.col("_pid").replace_strict(names, default=None, return_dtype=pl.String))

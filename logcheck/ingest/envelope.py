@@ -113,7 +113,7 @@ def _reparse(rows: pl.DataFrame, formats: Formats) -> pl.DataFrame:
     for c in ("date", "time", "zone"):
         cols[c] = pl.when(take_inner_time).then(_opt(merged, f"_{c}")).otherwise(_opt(merged, c))
     merged = merged.with_columns(**cols)
-    return merged.drop([c for c in merged.columns if c.startswith("_") and c not in ("_i", "_inner")])
+    return merged.drop([c for c in inner.columns if c != "_i"])   # only the inner parse's own columns
 
 
 def _opt(frame: pl.DataFrame, name: str) -> pl.Expr:

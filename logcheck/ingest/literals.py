@@ -7,10 +7,13 @@ is optional and dropped, and a top-level ``|`` means there is no single required
 """
 from __future__ import annotations
 
+import functools
+
 _ESCAPED_LITERALS = set(".()[]{}*+?|^$\\/-:= '\"#")
 _MIN = 4
 
 
+@functools.cache
 def required_literal(pattern: str) -> str | None:
     """The longest literal piece every match contains (lowercase), or None."""
     p = pattern.removeprefix("(?i)")

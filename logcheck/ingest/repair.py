@@ -37,14 +37,18 @@ def _repair_run(match: re.Match) -> str:
 
 
 def repair_column(text: pl.Series) -> tuple[pl.Series, int]:
-    """Return ``text`` with damaged lines repaired, and how many lines changed.
+    """Return ``text`` with damaged lines repaired, and how many lines changed."""
+    out, damaged = repair_mask(text)
+    return out, int(damaged.sum())
+
+
+def repair_mask(text: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Return ``text`` with damaged lines repaired, and which lines were damaged.
 
     The scan is vectorised; the Python repair runs only on lines that contain a damaged run.
     """
-    damaged = text.str.contains(DAMAGED)
-    n = int(damaged.sum())
-    if not n:
-        return text, 0
+    damaged = text.str.contains(DAMAGED).fill_null(False)
+    if not damaged.any():
+        return text, damaged
     fixed = text.filter(damaged).map_elements(repair_text, return_dtype=pl.String)
-    out = text.scatter(damaged.arg_true(), fixed)
-    return out, n
+    return text.scatter(damaged.arg_true(), fixed), damaged

@@ -1,0 +1,103 @@
+"""End-to-end benchmark: `logcheck verify` on a fleet log plus 100 client logs, next to rg, wc and lnav.
+
+    python benchmarks/run.py --sizes 1M,10M --runs 5
+
+For each size: a fleet backend log (benchmarks/generate.py) plus a simulated incident of 100 users
+with client logs (logcheck simulate: its backend lines and its 100 client files). Tools run in
+alternation; the table gives median seconds, lines/s, MB/s, peak RSS and the ratio to `rg -c`
+with the pack's event alternation. The simulated users' decisions are checked against the
+simulator's ground truth (no correctness regression at scale). The HTML report of the largest
+size is timed and weighed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from ingest import ALTERNATION, print_table, run_alternating  # noqa: E402
+
+
+def _count(text: str) -> int:
+    return int(float(text.upper().replace("M", "e6").replace("K", "e3")))
+
+
+def prepare(size: int, data: Path) -> tuple[Path, Path, dict]:
+    """A folder with the fleet log, the simulated backend log and 100 client logs; its truth."""
+    fleet = data / f"fleet-{size}.log"
+    if not fleet.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--lines", str(size), "-o", str(fleet)], check=True)
+    sim = data / "sim-100-users"
+    if not (sim / "truth.json").exists():
+        subprocess.run([_logcheck(), "simulate", "--bug", "--users", "100", "--minutes", "60", "--seed", "7",
+                        "--background", "0.1", "--race", "0.1", "-o", str(sim)], check=True)
+    run_dir = data / f"run-{size}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    (run_dir / fleet.name).symlink_to(fleet)
+    for f in sim.glob("*.log"):
+        (run_dir / f.name).symlink_to(f)
+    return run_dir, fleet, json.loads((sim / "truth.json").read_text())
+
+
+def _logcheck() -> str:
+    return shutil.which("logcheck") or str(Path(sys.executable).parent / "logcheck")
+
+
+def truth_check(run_dir: Path, truth: dict) -> str:
+    out = subprocess.run([_logcheck(), "verify", str(run_dir), "--json", "-"], capture_output=True, text=True)
+    result = json.loads(out.stdout)
+    simulated = {d["user"] for d in truth["decisions"]}
+    got: dict[str, int] = {}
+    for d in result["decisions"]:
+        if d["user"] in simulated:
+            key = d["cause"] or d["outcome"]
+            got[key] = got.get(key, 0) + 1
+    return "ground truth matches" if dict(sorted(got.items())) == truth["counts"] else f"MISMATCH {got} vs {truth['counts']}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1M,10M", help="fleet log sizes in lines (1M,10M,30M)")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--data", type=Path, default=HERE / "data")
+    args = ap.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    per_million = {}
+    for size in [_count(s) for s in args.sizes.split(",")]:
+        run_dir, fleet, truth = prepare(size, args.data)
+        lines = sum(1 for _ in open(fleet, "rb")) + sum(sum(1 for _ in open(f, "rb")) for f in run_dir.glob("*.log")
+                                                        if f.name != fleet.name)
+        mb = sum(f.resolve().stat().st_size for f in run_dir.glob("*.log")) / 1e6
+        tools = {"logcheck verify (JSON)": [_logcheck(), "verify", str(run_dir), "--json", "/dev/null", "-q"],
+                 "wc -l": ["wc", "-l", str(fleet)]}
+        if shutil.which("rg"):
+            tools["rg -c (pack alternation)"] = ["rg", "-c", ALTERNATION, str(fleet)]
+        if shutil.which("lnav"):
+            tools["lnav (index only)"] = ["lnav", "-n", str(fleet)]
+        times, rss = run_alternating(tools, args.runs)
+        print(f"\n{size:,}-line fleet log + 100 client logs: {lines:,} lines, {mb:,.0f} MB, median of {args.runs}")
+        print_table(tools, times, rss, lines, mb)
+        per_million[size] = statistics.median(times["logcheck verify (JSON)"]) / (lines / 1e6)
+        print(f"correctness: {truth_check(run_dir, truth)}")
+        last = run_dir
+    print("\nseconds per million lines: " + ", ".join(f"{s:,}: {v:.2f}" for s, v in per_million.items()))
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.html"
+        start = time.perf_counter()
+        subprocess.run([_logcheck(), "verify", str(last), "--html", str(report), "-q"])
+        print(f"HTML report of the largest run: {time.perf_counter() - start:.1f} s including verify, "
+              f"{report.stat().st_size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
