@@ -109,12 +109,20 @@ class LongestRun(_Rule):
     need_duration: str
 
 
+class Rate(_Rule):
+    kind: Literal["rate"]
+    each: Select
+    per: str = "1m"
+    max: float | None = None
+    min: float | None = None
+
+
 class AllOf(_Rule):
     kind: Literal["all_of"]
     checks: tuple["Rule", ...]
 
 
-Rule = Annotated[Union[FollowedBy, NoneOf, AtLeast, StopsAfter, LongestRun, AllOf], Field(discriminator="kind")]
+Rule = Annotated[Union[FollowedBy, NoneOf, AtLeast, StopsAfter, LongestRun, Rate, AllOf], Field(discriminator="kind")]
 AllOf.model_rebuild()
 
 
@@ -289,7 +297,7 @@ def _check_references(model: PackModel, located: Located) -> list[str]:
                 check_kind(sel.otherwise, loc + (name, "otherwise"))
                 if sel.within:
                     check_duration(sel.within, loc + (name, "within"))
-        for name in ("grace", "max_gap", "need_duration"):
+        for name in ("grace", "max_gap", "need_duration", "per"):
             if getattr(rule, name, None) is not None:
                 check_duration(getattr(rule, name), loc + (name,))
         for i, w in enumerate(getattr(rule, "window", ()) or ()):

@@ -6,6 +6,8 @@ import pytest
 from logcheck import load
 from logcheck.evaluate import evaluate
 
+from .conftest import ROOT
+
 A = "4eb4c27c-304d-4cca-8cc8-2b67a4c75d98"
 B = "9b1f3c2e-7a44-4d0e-b1d2-5f8e9c0a1b2c"
 
@@ -122,3 +124,30 @@ def test_stops_after_counts_polls_after_a_websocket_delivery_unless_a_new_meal(w
     check = result.checks[1]
     assert (check.status, check.metrics["violations"], check.cases) == ("fail", 1, 3)
     assert [e.line for e in check.evidence] == [4]
+
+
+RATE_PACK_TAIL = """
+  - id: R1
+    title: Polling stays below 6 per minute
+    kind: rate
+    each: {kind: client.poll}
+    per: 1m
+    max: 6
+    measure: polls per user-minute
+"""
+
+
+def test_rate_per_user_per_minute(write, tmp_path):
+    pack = tmp_path / "with-rate.yaml"
+    base = (ROOT / "rules" / "ws-registry.yaml").read_text()
+    pack.write_text(base.replace("\n# A notify_sent to an active user", RATE_PACK_TAIL + "\n# A notify_sent to an active user"))
+    polls = [f"10:00:{s:02d} - NutritionViewModel: 🔄 Polling for updates (attempt {i})" for i, s in enumerate(range(0, 60, 5))]
+    calm = [f"10:0{m}:00 - NutritionViewModel: 🔄 Polling for updates (attempt {m})" for m in range(0, 4)]
+    folder = write({
+        "ios-a.log": "\n".join([f"10:00:00 - MealLogWebSocketClient: ✅ Connected - User ID: {A}"] + polls[1:]) + "\n",
+        "ios-b.log": "\n".join([f"10:00:00 - MealLogWebSocketClient: ✅ Connected - User ID: {B}"] + calm[1:]) + "\n",
+    })
+    result = evaluate(load([str(folder)], pack=str(pack), date=__import__("datetime").date(2025, 11, 8)))
+    r1 = next(c for c in result.criteria if c.id == "R1")
+    assert (r1.status, r1.cases, r1.metrics["violations"]) == ("fail", 2, 1)
+    assert r1.evidence[0].note.startswith(f"user {A}: 12 per 60 s (11 in 55 s)")

@@ -107,7 +107,7 @@ def test_rules_validate_lists_every_problem_with_its_location(run, tmp_path):
     assert code == 1
     lines = out.splitlines()
     assert f"{pack}:4:19: parameters.window.value: Value error, 'soon' is not a duration (write 30s, 15m, 1h or 250ms)" in lines
-    assert f"{pack}:11:5: criteria: unknown rule kind; use one of 'followed_by', 'none', 'at_least', 'stops_after', 'longest_run', 'all_of'" in lines
+    assert f"{pack}:11:5: criteria: unknown rule kind; use one of 'followed_by', 'none', 'at_least', 'stops_after', 'longest_run', 'rate', 'all_of'" in lines
     code, out, err = run("verify", SEED, "--pack", pack)
     assert code == 2 and err.startswith("Error: ") and f"{pack}:4:19" in err
 

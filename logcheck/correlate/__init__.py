@@ -30,12 +30,12 @@ class Correlated:
 
 
 def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None = None) -> Correlated:
-    """Resolve identities, flag every event's user liveness, and build the derived tables."""
+    """Resolve identities, flag the user liveness of the events rules look at, build the derived tables."""
     ident = resolve(events, user_map)
-    ev = ident.events
-    flagged = flags_at(ev.filter(pl.col("kind").is_not_null()), ev, pack)
+    ev = ident.events.with_row_index("_row")
+    # liveness flags are costly columns: only for the kinds the pack's rules select with `where:`
+    flagged = flags_at(ev.filter(pl.col("kind").is_in(sorted(flagged_kinds(pack)))), ev, pack)
     keep = ["active", "active_by_allowance", "client_covered", "backend_covered", "since_alive_s"]
-    ev = ev.with_row_index("_row")
     ev_flags = flags_at_index(ev, flagged, keep)
     decided = decisions(ev_flags, pack)
     return Correlated(
@@ -51,8 +51,24 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
     )
 
 
+def flagged_kinds(pack: Pack) -> set[str]:
+    """Event kinds that some rule selects with `where:` flags (criteria and discriminating check)."""
+    kinds: set[str] = set()
+
+    def walk(rule) -> None:
+        for name in ("each", "by", "after", "unless", "answer", "bad", "instead"):
+            sel = getattr(rule, name, None)
+            if sel is not None and sel.where:
+                kinds.update(k for k in (sel.kind, sel.otherwise) if k)
+        for sub in getattr(rule, "checks", ()) or ():
+            walk(sub)
+
+    for rule in (*pack.model.criteria, pack.model.discriminating):
+        walk(rule)
+    return kinds
+
+
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
-    """Put flags computed on event rows back on the full table (non-events get False/null)."""
-    flagged = flagged.select("file", "line", *keep)
-    out = ev.join(flagged, on=["file", "line"], how="left").sort("_row").drop("_row")
+    """Put flags computed on some rows back on the full table (other rows get False/null)."""
+    out = ev.join(flagged.select("_row", *keep), on="_row", how="left").sort("_row").drop("_row")
     return out.with_columns([pl.col(c).fill_null(False) for c in keep if c != "since_alive_s"])

@@ -13,6 +13,9 @@ import polars as pl
 from ..packs import Pack
 
 _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
+FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
+_DERIVED = ("since_alive_s", "since_connect_s", "until_connect_s", "client_file")
+_PREFIXES = ("alive_", "gone_", "connect_", "next_")
 
 
 def _seconds(a: str, b: str) -> pl.Expr:
@@ -35,7 +38,9 @@ def flags_at(points: pl.DataFrame, events: pl.DataFrame, pack: Pack) -> pl.DataF
     """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``)."""
     live = pack.model.liveness
     window = pack.params.get("active_window", 60.0)
-    pts = points.with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
+    # recompute, never reuse: the points may carry flags computed for other rows or times
+    stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
+    pts = points.drop(stale).with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
     valid = pts.filter(pl.col("_on").is_not_null()).sort("_on")
     for kinds, prefix, strategy in ((live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
                                     (live.connect, "connect", "backward"), (live.connect, "next", "forward")):
@@ -59,8 +64,7 @@ def flags_at(points: pl.DataFrame, events: pl.DataFrame, pack: Pack) -> pl.DataF
     valid = _coverage(valid, events)
     out = pts.drop("_on").join(valid.drop([c for c in pts.columns if c not in ("_p",)] + ["_on"], strict=False),
                                on="_p", how="left")
-    flags = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
-    return out.with_columns([pl.col(f).fill_null(False) for f in flags]).drop("_p")
+    return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS]).drop("_p")
 
 
 def _coverage(points: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:

@@ -7,7 +7,8 @@ Window semantics, common to all kinds:
   ``allowance`` on the result;
 - an obligation whose window reaches past the end of the logs where its answer would appear is
   *pending*: neither met nor failed, and not counted;
-- everything is matched per user (``uid``): an event of one user never answers another's.
+- everything is matched per user (``uid``): an event of one user never answers another's;
+- rates are counted per user over the span that user's logs of the event's stream cover.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import polars as pl
 
 from ..durations import format_duration
 from ..correlate.timelines import first_of_bursts
-from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Select, StopsAfter
+from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
 from .model import CheckResult, Evidence
 
 
@@ -288,6 +289,35 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     return result
 
 
+def rate(rule: Rate, ctx: Context) -> CheckResult:
+    """Count of A per user per ``per``, over the span that user's logs of A's stream cover."""
+    per = ctx.pack.seconds(rule.per)
+    stream = "ios" if (rule.each.kind or "").startswith("client.") else "backend"
+    span = (ctx.events.filter((pl.col("stream") == stream) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
+            .group_by("uid").agg(_s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6,
+                                 file=pl.col("file").first(), line=pl.col("line").min(), raw=pl.col("raw").first()))
+    counts = _select(ctx, rule.each).group_by("uid").agg(_n=pl.len())
+    keys = span.filter(pl.col("_s") > 0).join(counts, on="uid", how="left").with_columns(
+        _rate=pl.col("_n").fill_null(0) / (pl.col("_s") / per))
+    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=keys.height)
+    if not keys.height:
+        result.reason = f"no user with a {stream} log spanning any time"
+        result.summary = f"{rule.measure}: no cases"
+        return result
+    too_high = pl.col("_rate") > rule.max if rule.max is not None else pl.lit(False)
+    too_low = pl.col("_rate") < rule.min if rule.min is not None else pl.lit(False)
+    bad = keys.filter(too_high | too_low).sort("_rate", descending=True)
+    bound = " and ".join(x for x in (f"at most {rule.max:g}" if rule.max is not None else "",
+                                     f"at least {rule.min:g}" if rule.min is not None else "") if x)
+    unit = f"per {format_duration(per)}"
+    result.metrics = {"users": keys.height, "violations": bad.height, "max_rate": round(keys["_rate"].max(), 3),
+                      "mean_rate": round(keys["_rate"].mean(), 3)}
+    result.status = "fail" if bad.height else "pass"
+    result.summary = f"{rule.measure}: {bad.height} of {keys.height} users outside {bound} {unit} (highest {keys['_rate'].max():.3g})"
+    result.cite(_cite(bad.with_columns(t=pl.lit(None)), lambda r: f"user {r['uid']}: {r['_rate']:.3g} {unit} ({r['_n'] or 0} in {format_duration(r['_s'])})"))
+    return result
+
+
 def all_of(rule: AllOf, ctx: Context) -> CheckResult:
     parts = [evaluate_rule(c, ctx) for c in rule.checks]
     statuses = [p.status for p in parts]
@@ -304,7 +334,7 @@ def all_of(rule: AllOf, ctx: Context) -> CheckResult:
 
 KINDS: dict[type, Callable[..., CheckResult]] = {
     FollowedBy: followed_by, NoneOf: none_of, AtLeast: at_least, StopsAfter: stops_after,
-    LongestRun: longest_run, AllOf: all_of,
+    LongestRun: longest_run, Rate: rate, AllOf: all_of,
 }
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..durations import format_duration
-from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, StopsAfter
+from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, StopsAfter
 
 
 def describe(rule, pack: Pack) -> str:
@@ -25,6 +25,10 @@ def describe(rule, pack: Pack) -> str:
         return (f"some run of {rule.each.kind} lasts {format_duration(pack.seconds(rule.need_duration))} with gaps at most "
                 f"{format_duration(pack.seconds(rule.max_gap))}, broken by {', '.join(rule.breaks) or 'nothing'}"
                 + (" or an unanswered ping" if rule.answer else ""))
+    if isinstance(rule, Rate):
+        bounds = [f"at most {rule.max:g}" if rule.max is not None else "", f"at least {rule.min:g}" if rule.min is not None else ""]
+        return (f"{rule.each.kind}{where(rule.each)} per user per {format_duration(pack.seconds(rule.per))} is "
+                + " and ".join(b for b in bounds if b))
     if isinstance(rule, AllOf):
         return "all of: " + "; ".join(describe(c, pack) for c in rule.checks)
     return rule.kind
