@@ -37,3 +37,24 @@ def test_truth_agrees_with_verify(tmp_path, seed, bug, ios, backend, skew, tz, d
     if not bug:
         assert "registry_stale" not in got and result.verdict != "bug_present"
         assert all(c.status != "fail" for c in result.criteria), [c.summary for c in result.criteria]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from logcheck.simulate import BACKEND_FORMATS, IOS_FORMATS  # noqa: E402
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), bug=st.booleans(), ios=st.sampled_from(IOS_FORMATS),
+       backend=st.sampled_from(BACKEND_FORMATS), skew=st.floats(-600, 600), damaged=st.booleans())
+def test_truth_agrees_for_any_seed(tmp_path_factory, seed, bug, ios, backend, skew, damaged):
+    folder = tmp_path_factory.mktemp("sim")
+    s = Scenario(bug=bug, users=3, minutes=8, seed=seed, background=0.3, race=0.3)
+    files, truth = simulate(s, ios_format=ios, backend_format=backend, skew=round(skew, 1), damaged=damaged)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    got: dict[str, int] = {}
+    for d in verify([str(folder)]).decisions:
+        got[d["cause"] or d["outcome"]] = got.get(d["cause"] or d["outcome"], 0) + 1
+    assert dict(sorted(got.items())) == truth.counts()
