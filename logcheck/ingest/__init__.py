@@ -17,7 +17,7 @@ from ..progress import SILENT, Progress
 from .classify import attach, classify, detect_stream, pattern_ids
 from .envelope import parse_envelopes
 from .formats import Formats, load_formats
-from .repair import repair_column, repair_mask
+from .repair import repair_mask
 from .sources import Damage, Source, expand, read_lines
 from .timestamps import anchor_date, assign
 
@@ -153,8 +153,8 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
     chunks = [frame.slice(i, CHUNK_LINES) for i in range(0, max(frame.height, 1), CHUNK_LINES)]
 
     def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-        text, repaired = repair_column(chunk["raw"].str.replace_all("\r", "", literal=True))
-        return parse_envelopes(chunk.with_columns(text=text), formats), repaired
+        parsed, damaged = _envelopes(chunk, formats)
+        return parsed, int(damaged.sum())
 
     first, repaired = envelopes(chunks[0])
     stream = forced or detect_stream(first, pack)
@@ -174,6 +174,12 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
     return attach(joined, pack), stream, sum(n for _, n in parts)
 
 
+def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.Series]:
+    """Repair damaged text, then split envelopes; also which lines were repaired."""
+    text, damaged = repair_mask(frame["raw"].str.replace_all("\r", "", literal=True))
+    return parse_envelopes(frame.with_columns(text=text), formats), damaged
+
+
 def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, formats: Formats,
                  progress: Progress = SILENT) -> dict[int, tuple[pl.DataFrame, str, int]]:
     """Many small files (a fleet's client logs) parsed as one frame: the same result as file by
@@ -183,10 +189,9 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
         return {}
     progress.stage(f"parsing {len(items)} small file(s)", total=sum(f.height for _, f, _ in items))
     batch = pl.concat([f.with_columns(_src=pl.lit(i, pl.UInt32)) for i, f, _ in items])
-    text, damaged = repair_mask(batch["raw"].str.replace_all("\r", "", literal=True))
+    env, damaged = _envelopes(batch, formats)
     repaired = batch.select("_src", d=damaged).group_by("_src").agg(pl.col("d").sum())
     repaired = dict(zip(repaired["_src"].to_list(), repaired["d"].to_list()))
-    env = parse_envelopes(batch.with_columns(text=text), formats)
     env = env.with_columns(_ios=pattern_ids(env, pack, "ios"), _backend=pattern_ids(env, pack, "backend"))
     counts = env.group_by("_src").agg(ios=pl.col("_ios").is_not_null().sum(), backend=pl.col("_backend").is_not_null().sum())
     forced = {i: s for i, _, s in items}

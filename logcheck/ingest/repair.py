@@ -36,12 +36,6 @@ def _repair_run(match: re.Match) -> str:
         return run
 
 
-def repair_column(text: pl.Series) -> tuple[pl.Series, int]:
-    """Return ``text`` with damaged lines repaired, and how many lines changed."""
-    out, damaged = repair_mask(text)
-    return out, int(damaged.sum())
-
-
 def repair_mask(text: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Return ``text`` with damaged lines repaired, and which lines were damaged.
 
