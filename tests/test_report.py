@@ -17,7 +17,7 @@ from logcheck.render.markdown import render_markdown
 from logcheck.render.page import build_page
 from logcheck.simulate import Scenario, simulate
 
-from .conftest import SAMPLES, SEED
+from .conftest import ROOT, SAMPLES, SEED
 
 GOLDEN = Path(__file__).parent / "golden"
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}"]
@@ -28,6 +28,7 @@ def scrub(text: str) -> str:
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,SCRUBBED", text)
     text = re.sub(r"\b[0-9a-f]{64}\b", "SHA256", text)
     text = re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z(?=<)", "GENERATED", text)
+    text = text.replace(str(ROOT) + "/", "")   # absolute paths of the checkout
     return text.replace(__version__, "VERSION")
 
 

@@ -40,8 +40,9 @@ def ios_lines(events: list[Event], fmt: str, start: dt.datetime, skew: float, tz
                 out.append(f"{local:%H:%M:%S} - {e.component}: {e.continuation}")
             continue
         if fmt == "xcode":
-            # print() lines carry no time; os_log lines (connect/close) carry a zoned timestamp
-            if "Connect" in e.msg or "closed" in e.msg or "Polling for updates" in e.msg:
+            # print() lines carry no time; os_log lines (launch, connect, close, polls) carry a zoned
+            # timestamp, so a session's log is dated from its first line
+            if any(w in e.msg for w in ("Loading meals", "Connect", "closed", "Polling for updates")):
                 out.append(f"{local:%Y-%m-%d %H:%M:%S.%f}{_zone(tz_hours)} FitIQ[812:2a4f1c] {body}")
             else:
                 out.append(body)
