@@ -13,6 +13,13 @@ def test_missing_path_is_a_usage_error_naming_it(run):
     assert code == 2 and out == "" and err == "Error: nope/incident: no such file or directory\n"
 
 
+def test_an_empty_folder_is_a_usage_error(run, tmp_path):
+    (tmp_path / "incident").mkdir()
+    (tmp_path / "incident" / "expect.yaml").write_text("verdict: bug_present\n")
+    code, out, err = run("verify", tmp_path / "incident")
+    assert code == 2 and out == "" and err == f"Error: {tmp_path / 'incident'}: no log files in this folder\n"
+
+
 def test_bad_date_option(run):
     code, _, err = run("events", str(SEED), "--date", "11/08/2025")
     assert code == 2 and "Invalid value for '--date': '11/08/2025' is not a date; write YYYY-MM-DD" in err

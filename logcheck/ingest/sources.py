@@ -60,7 +60,10 @@ def expand(paths: list[str], forced: dict[str, str] | None = None) -> list[Sourc
         path = Path(given)
         if path.is_dir():
             members = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            sources += [Source(str(p), p, stream=forced.get(str(p.resolve()))) for p in members if not _is_meta(p)]
+            members = [p for p in members if not _is_meta(p)]
+            if not members:
+                raise InputError(f"{given}: no log files in this folder")
+            sources += [Source(str(p), p, stream=forced.get(str(p.resolve()))) for p in members]
         elif path.is_file():
             sources.append(Source(str(path), path, stream=forced.get(str(path.resolve()))))
         else:
