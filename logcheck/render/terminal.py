@@ -50,5 +50,9 @@ def summary(result: Result, verbose: bool = False) -> str:
         out.append(f"clock: {_short(c['file'])} offset {c['offset_seconds']:+g} s ({c['method']}, "
                    f"{c['samples']} sample(s){spread})" + (f" - {c['note']}" if c["note"] else ""))
     if result.warnings:
-        out += ["", f"warnings ({len(result.warnings)}):"] + [f"  {w}" for w in result.warnings]
+        silent = [w.split()[1] for w in result.warnings if w.startswith("vocabulary ") and w.endswith(" matched 0 lines")]
+        others = [w for w in result.warnings if not (w.startswith("vocabulary ") and w.endswith(" matched 0 lines"))]
+        out += ["", f"warnings ({len(result.warnings)}):"] + [f"  {w}" for w in others]
+        if silent:
+            out.append(f"  vocabulary that matched 0 lines ({len(silent)}): {', '.join(silent)}")
     return "\n".join(out)
