@@ -19,7 +19,7 @@ from .envelope import parse_envelopes
 from .formats import Formats, load_formats
 from .repair import repair_mask
 from .sources import Damage, Source, expand, read_lines
-from .timestamps import anchor_date, assign
+from .timestamps import anchor_date, assign, row_times
 
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "EVENT_COLUMNS"]
 
@@ -161,7 +161,7 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
 
     def job(i: int) -> tuple[pl.DataFrame, int]:
         part, fixed = (first, repaired) if i == 0 else envelopes(chunks[i])
-        out = classify(part, pack, stream, formats).drop("text")
+        out = row_times(classify(part, pack, stream, formats).drop("text"))
         progress.advance(out.height)
         return out, fixed
 
@@ -205,7 +205,7 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
     for stream in sorted(set(stream_of.values())):
         part = env.filter(pl.col("_stream") == stream)
         pid = part[f"_{stream}"] if stream in ("ios", "backend") else None
-        parts.append(classify(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid=pid).drop("text"))
+        parts.append(row_times(classify(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid=pid).drop("text")))
     progress.advance(batch.height)
     out = {}
     for key, frame in pl.concat(parts, how="diagonal_relaxed").partition_by("_src", as_dict=True, include_key=False).items():
@@ -232,11 +232,8 @@ def _finish(frame: pl.DataFrame, name: str, stream: str) -> pl.DataFrame:
 
     user, user_prefix = ident("user")
     meal_full, meal_prefix = ident("meal")
-    from .timestamps import parse_iso
-
     frame = frame.with_columns(
         user=user, user_prefix=user_prefix, meal=pl.coalesce(meal_full, meal_prefix),
-        server_ts=parse_iso(pl.col("server_ts")) if "server_ts" in frame.columns else pl.lit(None, pl.Datetime("us")),
         file=pl.lit(name), stream=pl.lit(stream), message=pl.col("msg"),
         context=pl.col("context").fill_null(False),
     )

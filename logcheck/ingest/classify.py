@@ -13,6 +13,7 @@ import polars as pl
 from ..packs import FIELDS, Pack
 from .formats import Formats
 from .literals import required_literal
+from .timestamps import parse_iso
 
 _STREAM_HINT = {"go-log": "backend", "go-log-prefix": "backend", "journald-short-iso": "backend", "fly": "backend",
                 "aws-logs-tail": "backend", "loki": "backend", "logfmt": "backend",
@@ -151,4 +152,8 @@ def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
         carried = frame.filter(pl.col("continuation")).select(pl.col("parent"), value.alias(name)).drop_nulls(name)
         carried = carried.unique("parent", keep="first")
         frame = frame.join(carried.rename({"parent": "line"}), on="line", how="left")
+        if name.endswith("_ts"):
+            frame = frame.with_columns(parse_iso(pl.col(name)).alias(name))
+    if "server_ts" not in frame.columns:
+        frame = frame.with_columns(server_ts=pl.lit(None, pl.Datetime("us")))
     return frame

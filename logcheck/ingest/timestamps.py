@@ -54,48 +54,48 @@ def _stamp(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def anchor_date(frame: pl.DataFrame) -> dt.date | None:
     """The first date a file writes anywhere (envelope, JSON, embedded, Backend timestamp)."""
-    for rows in (frame.head(1000), frame):       # almost always found at the top
-        dated = rows.select(_dated_expr().alias("d")).drop_nulls()
-        if dated.height:
-            return dated["d"][0].date()
-        if rows.height == frame.height:
-            break
-    return None
+    dated = frame.select(pl.coalesce("_env", "_embedded", "server_ts").drop_nulls().first()).item()
+    return dated.date() if dated is not None else None
 
 
-def _dated_expr() -> pl.Expr:
-    env, _ = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
-    stamp, _ = _stamp(pl.col("stamp"))
-    emb = pl.col("msg").str.extract_groups(_EMBEDDED)
-    embedded, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
-    return pl.coalesce(env, stamp, embedded, parse_iso(pl.col("server_ts")))
+def row_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Everything each line says of its own time; row by row, so it runs on chunks in parallel.
 
-
-def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
-    """Add ``ts``, ``ts_written``, ``ts_quality`` and ``zoned`` to one file's frame.
-
-    Returns the frame and a warning when time-only lines found no date at all.
+    Adds ``_env`` (the envelope's date and time, or the JSON stamp), ``_env_zoned``, ``_embedded``,
+    ``_sec`` (the time of a time-only line) and ``ts_written``; drops the envelope's
+    date/time/zone/stamp strings. (``server_ts`` comes later, from continuation lines.)
     """
     env, env_zoned = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
     stamp, stamp_zoned = _stamp(pl.col("stamp"))
     time_only = pl.col("time").is_not_null() & pl.col("date").is_null()
     has = frame.select(stamp=pl.col("stamp").is_not_null().any(), time_only=time_only.any(),
-                       server=pl.col("server_ts").is_not_null().any(), zone=pl.col("zone").is_not_null().any()
-                       ).row(0, named=True)
+                       zone=pl.col("zone").is_not_null().any()).row(0, named=True)
     if not has["zone"]:       # most files write no zone: skip the zoned parse entirely
         base = pl.col("date").str.replace_all("/", "-", literal=True) + " " + pl.col("time").str.replace(",", ".", literal=True)
         env, env_zoned = base.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit=_US), pl.lit(False)
     frame = frame.with_columns(
         _env=pl.when(time_only).then(None).otherwise(pl.coalesce(env, stamp) if has["stamp"] else env),
         _env_zoned=pl.when(pl.col("stamp").is_not_null()).then(stamp_zoned).otherwise(env_zoned),
-        _server=parse_iso(pl.col("server_ts")) if has["server"] else pl.lit(None, pl.Datetime(_US)),
         _sec=pl.when(time_only).then(pl.col("time").str.replace(",", ".").str.to_time("%H:%M:%S%.f", strict=False))
         if has["time_only"] else pl.lit(None, pl.Time),
     )
     frame = _embedded_dates(frame)
+    written = pl.coalesce(
+        pl.col("stamp"),
+        pl.concat_str([pl.col("date"), pl.col("time")], separator=" ") + pl.col("zone").fill_null(""),
+        pl.col("time"),
+        pl.when(pl.col("_embedded").is_not_null()).then(pl.col("msg").str.extract(_EMBEDDED, 0)),
+    )
+    return frame.with_columns(ts_written=written).drop("date", "time", "zone", "stamp")
+
+
+def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
+    """Add ``ts``, ``ts_quality`` and ``zoned`` to one file's frame (after :func:`row_times`).
+
+    Returns the frame and a warning when time-only lines found no date at all.
+    """
     warning = None
-    has_time_only = frame.select(pl.col("_sec").is_not_null().any()).item()
-    if has_time_only:
+    if frame.select(pl.col("_sec").is_not_null().any()).item():
         frame, warning = _infer_dates(frame, date, fallback)
     else:
         frame = frame.with_columns(_inferred=pl.lit(None, pl.Datetime(_US)))
@@ -111,13 +111,7 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
         .when(pl.col("_inferred").is_not_null()).then(pl.lit(False))
         .when(pl.col("_embedded").is_not_null()).then(pl.lit(True))
     )
-    written = pl.coalesce(
-        pl.col("stamp"),
-        pl.concat_str([pl.col("date"), pl.col("time")], separator=" ") + pl.col("zone").fill_null(""),
-        pl.col("time"),
-        pl.when(pl.col("_embedded").is_not_null()).then(pl.col("msg").str.extract(_EMBEDDED, 0)),
-    )
-    frame = frame.with_columns(ts=ts, ts_quality=quality, zoned=zoned, ts_written=written)
+    frame = frame.with_columns(ts=ts, ts_quality=quality, zoned=zoned)
     known = pl.col("ts").is_not_null()
     frame = frame.with_columns(
         ts_quality=pl.when(known).then(pl.col("ts_quality"))
@@ -126,23 +120,24 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
         ts=pl.col("ts").forward_fill(),
         zoned=pl.col("zoned").forward_fill().fill_null(False),
     )
-    return frame.drop("_env", "_env_zoned", "_embedded", "_server", "_sec", "_inferred"), warning
+    return frame.drop("_env", "_env_zoned", "_embedded", "_sec", "_inferred"), warning
 
 
 def _embedded_dates(frame: pl.DataFrame) -> pl.DataFrame:
     """``at 2025-11-08 10:07:29 +0000`` in messages, looked for only where the envelope wrote no date."""
     need = pl.col("_env").is_null() & pl.col("msg").str.contains(r"\d{4}-\d{2}-\d{2} \d{2}:").fill_null(False)
-    rows = frame.filter(need).select("line", "msg")
+    frame = frame.with_row_index("_e")     # rows may come from several files: `line` is not a key
+    rows = frame.filter(need).select("_e", "msg")
     if not rows.height:
-        return frame.with_columns(_embedded=pl.lit(None, pl.Datetime(_US)))
+        return frame.with_columns(_embedded=pl.lit(None, pl.Datetime(_US))).drop("_e")
     emb = pl.col("msg").str.extract_groups(_EMBEDDED)
     value, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
-    return frame.join(rows.select("line", _embedded=value), on="line", how="left")
+    return frame.join(rows.select("_e", _embedded=value), on="_e", how="left").sort("_e").drop("_e")
 
 
 def _infer_dates(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
     sec = pl.col("_sec").cast(pl.Duration(_US)).alias("_s")  # time of day as a duration since midnight
-    timed = frame.filter(pl.col("_sec").is_not_null()).select("line", sec, "_embedded", "_server")
+    timed = frame.filter(pl.col("_sec").is_not_null()).select("line", sec, "_embedded", _server="server_ts")
     back = (timed["_s"].diff() < pl.duration(seconds=-_ROLLOVER_S)).fill_null(False)
     timed = timed.with_columns(_day=back.cum_sum().cast(pl.Int32))
     warning = None
