@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 # six event kinds of the ws-registry pack, as one case-insensitive alternation (what a grep user writes)

@@ -42,7 +42,7 @@ def test_race_socket_connects_after_the_decision_is_not_yet_connected(write):
     folder = write({
         "ios.log": client([
             "10:07:10 - NutritionViewModel: Loading meals for 2025-11-08",
-            f"10:07:12 - SaveMealLogUseCase: ✅ Meal log submitted - ID: 556d0423-e064-47b1-bff4-b7c51f189b6a",
+            "10:07:12 - SaveMealLogUseCase: ✅ Meal log submitted - ID: 556d0423-e064-47b1-bff4-b7c51f189b6a",
             "10:07:31 - MealLogWebSocketClient: 🔌 Attempting connection to wss://api.fitiq.app/ws/meal-logs",
             f"10:07:32 - MealLogWebSocketClient: ✅ Connected - User ID: {USER}",
         ]),
