@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from .errors import UsageError
+from .frames import mapped
 
 CLOCK_SCHEMA = {
     "file": pl.String, "stream": pl.String, "offset_seconds": pl.Float64, "samples": pl.UInt32,
@@ -78,8 +79,8 @@ def apply_clock(events: pl.DataFrame, clock: pl.DataFrame) -> pl.DataFrame:
     """
     measured_zoneless = events.filter(pl.col("server_ts").is_not_null()).group_by("file").agg(
         _sample_zoned=pl.col("zoned").all())
-    frame = events.join(clock.select("file", "offset_seconds", "skew_seconds"), on="file", how="left")
-    frame = frame.join(measured_zoneless, on="file", how="left")
+    frame = events.with_columns(mapped("file", clock, "offset_seconds"), mapped("file", clock, "skew_seconds"),
+                                mapped("file", measured_zoneless, "_sample_zoned"))
     shift = (
         pl.when(pl.col("zoned") & pl.col("_sample_zoned").not_().fill_null(False)).then(pl.col("skew_seconds"))
         .otherwise(pl.col("offset_seconds")).fill_null(0.0)

@@ -9,6 +9,7 @@ import polars as pl
 from .align import apply_clock, estimate_clock
 from .correlate import Correlated, correlate
 from .errors import UsageError
+from .frames import mapped
 from .ingest import InputSummary, ingest
 from .packs import Pack, load_pack
 from .progress import SILENT, Progress
@@ -86,7 +87,7 @@ def load(
     progress.stage("aligning and correlating")
     clock = estimate_clock(ingested.events, offsets, zones)
     events = apply_clock(ingested.events, clock)
-    events = events.join(clock.select("file", ts_unc=pl.col("uncertainty_seconds").fill_null(0.0)), on="file", how="left")
+    events = events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))
     warnings = [f"{s.path}: {w}" for s in ingested.inputs for w in s.warnings]
     correlated = correlate(events, pack, users)
     warnings += correlated.warnings

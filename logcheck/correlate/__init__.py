@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ..frames import scatter_rows
 from ..packs import Pack
 from .decisions import decisions, meals
 from .identity import resolve
@@ -70,5 +71,5 @@ def flagged_kinds(pack: Pack) -> set[str]:
 
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
     """Put flags computed on some rows back on the full table (other rows get False/null)."""
-    out = ev.join(flagged.select("_row", *keep), on="_row", how="left").sort("_row").drop("_row")
+    out = scatter_rows(ev, flagged.select("_row", *keep), keep).drop("_row")
     return out.with_columns([pl.col(c).fill_null(False) for c in keep if c != "since_alive_s"])

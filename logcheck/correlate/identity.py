@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import UsageError
+from ..frames import mapped, scatter_rows
 
 
 @dataclass
@@ -53,14 +54,14 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
                               pl.col("meal").filter(pl.col("meal").str.len_chars() < 36).alias("meal_prefix"))
     meals, w = resolve_prefixes(pl.concat([meal_full, meal_pref]), "meal", "meal_prefix")
     warnings += w
-    frame = events.join(users.rename({"prefix": "user_prefix", "resolved": "_u"}), on="user_prefix", how="left")
-    frame = frame.join(meals.rename({"prefix": "meal", "resolved": "_m"}), on="meal", how="left")
+    frame = events.with_columns(mapped("user_prefix", users.rename({"prefix": "user_prefix"}), "resolved", "_u"),
+                                mapped("meal", meals.rename({"prefix": "meal"}), "resolved", "_m"))
     frame = frame.with_columns(uid=pl.coalesce("user", "_u", "user_prefix"), meal_id=pl.coalesce("_m", "meal")).drop("_u", "_m")
     frame = _link_server_meals(frame)
     files, w = _client_users(frame, user_map or {})
     warnings += w
     owner = pl.DataFrame({"file": list(files), "_owner": list(files.values())}, schema={"file": pl.String, "_owner": pl.String})
-    frame = frame.join(owner, on="file", how="left").with_columns(
+    frame = frame.with_columns(mapped("file", owner, "_owner")).with_columns(
         uid=pl.when(pl.col("stream") == "ios").then(pl.col("_owner")).otherwise(pl.col("uid"))
     ).drop("_owner")
     summary = frame.filter(pl.col("uid").is_not_null() & pl.col("kind").is_not_null()).group_by("uid").agg(
@@ -83,23 +84,23 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     comp = frame.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts")
     comp = comp.join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False).join(by_meal, on="meal_id", how="left")
     comp = comp.select("_row", c_meal=pl.coalesce("meal_id", "p_meal"), c_uid=pl.coalesce("uid", "m_uid", "p_uid"))
-    frame = frame.join(comp, on="_row", how="left").with_columns(
+    frame = scatter_rows(frame, comp, ["c_meal", "c_uid"]).with_columns(
         meal_id=pl.coalesce("meal_id", "c_meal"), uid=pl.coalesce("uid", "c_uid")).drop("c_meal", "c_uid")
     done = frame.filter(pl.col("kind") == "server.meal_completed").select(
         "file", "ts", d_meal=pl.col("meal_id"), d_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
     dec = frame.filter(pl.col("kind").is_in(["server.notify_sent", "server.notify_skipped"])).drop_nulls("ts").sort("ts")
     dec = dec.join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False).select(
         "_row", d_meal="d_meal", d_uid=pl.when(pl.col("uid").is_null()).then(pl.col("d_uid")))
-    frame = frame.join(dec, on="_row", how="left").with_columns(
+    frame = scatter_rows(frame, dec, ["d_meal", "d_uid"]).with_columns(
         meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid")).drop("d_meal", "d_uid")
     # a completion nobody's processing line explains belongs to the decision that follows it
     after = frame.filter(pl.col("kind").is_in(["server.notify_sent", "server.notify_skipped"]) & pl.col("uid").is_not_null()
                          ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts")
     orphan = frame.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts")
     orphan = orphan.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False)
-    frame = frame.join(orphan.select("_row", "a_uid"), on="_row", how="left").with_columns(
+    frame = scatter_rows(frame, orphan.select("_row", "a_uid"), ["a_uid"]).with_columns(
         uid=pl.coalesce("uid", "a_uid")).drop("a_uid")
-    return frame.sort("_row").drop("_row")
+    return frame.drop("_row")
 
 
 def _client_users(frame: pl.DataFrame, user_map: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
