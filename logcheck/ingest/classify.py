@@ -12,6 +12,7 @@ import polars as pl
 
 from ..packs import FIELDS, Pack
 from .formats import Formats
+from ..frames import scatter_rows
 from .literals import required_literal
 from .timestamps import parse_iso
 
@@ -150,8 +151,8 @@ def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     for name, pattern in pack.model.attach.items():
         value = pl.col("msg").str.extract("(?i)" + pattern, 1)
         carried = frame.filter(pl.col("continuation")).select(pl.col("parent"), value.alias(name)).drop_nulls(name)
-        carried = carried.unique("parent", keep="first")
-        frame = frame.join(carried.rename({"parent": "line"}), on="line", how="left")
+        carried = carried.unique("parent", keep="first").select(_row=pl.col("parent") - 1, **{name: pl.col(name)})
+        frame = scatter_rows(frame, carried, [name])     # one file, sorted: line N is row N - 1
         if name.endswith("_ts"):
             frame = frame.with_columns(parse_iso(pl.col(name)).alias(name))
     if "server_ts" not in frame.columns:
