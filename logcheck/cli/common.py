@@ -56,8 +56,9 @@ def input_options(func: Callable) -> Callable:
     """Paths plus the options that say how to read them."""
     decorators = [
         click.argument("paths", nargs=-1, required=True),
-        click.option("--pack", default="ws-registry", show_default=True, help="Rule pack name or YAML file."),
-        click.option("--date", callback=_date, help="Date of time-only lines (YYYY-MM-DD)."),
+        click.option("--pack", default="ws-registry", show_default=True, metavar="NAME|PATH",
+                     help="Rule pack name or YAML file."),
+        click.option("--date", callback=_date, metavar="YYYY-MM-DD", help="Date of time-only lines."),
         click.option("--ios", multiple=True, metavar="PATH", help="Treat this file as the iOS stream."),
         click.option("--backend", multiple=True, metavar="PATH", help="Treat this file as the backend stream."),
     ]

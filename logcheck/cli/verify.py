@@ -52,8 +52,9 @@ def output_options(func):
 @align_options
 @click.option("--set", "settings", multiple=True, callback=_pairs, metavar="NAME=VALUE",
               help="Override a pack parameter (stable_for=20m).")
-@click.option("--since", callback=_instant, metavar="TIME", help="Ignore lines before TIME (server clock, UTC).")
-@click.option("--until", callback=_instant, metavar="TIME", help="Ignore lines from TIME on.")
+@click.option("--since", callback=_instant, metavar="TIME",
+              help="Judge only moments from TIME on (server clock, UTC); earlier lines still count as history.")
+@click.option("--until", callback=_instant, metavar="TIME", help="Judge only moments before TIME.")
 @output_options
 @translate_errors
 def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, since, until, json_out, html_out, junit_out,
