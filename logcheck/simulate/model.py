@@ -116,7 +116,7 @@ def _connection(events: list[Event], u: User, s: Scenario, rng: random.Random, l
     events.append(Event(u.connect_at - 0.05, "backend", u.index, "WebSocket", f"User {u.id[:8]}... connected - added to registry"))
     stop = min(end, u.closed_at) if u.closed_at is not None else end
     t = u.connect_at + 30.0
-    while t < stop:
+    while t + 0.5 < stop:          # no ping whose pong would arrive on a closed socket
         if u.has_log:
             events.append(Event(t, "ios", u.index, client, "🏓 Sending application-level ping", embeds_date=True))
             events.append(Event(t + 0.02, "ios", u.index, client, "✅ Application ping sent successfully", embeds_date=True))
