@@ -16,6 +16,7 @@ class Evidence:
     text: str
     time: str | None = None   # ISO-8601 on the server clock
     note: str | None = None   # why this line matters ("no registry refresh within ±2 s")
+    message: str | None = None  # the parsed (and repaired) message, for readers; ``text`` is the line as read
 
 
 @dataclass

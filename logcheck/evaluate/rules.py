@@ -63,12 +63,18 @@ def _res(col: str = "ts_res") -> pl.Expr:
     return pl.col(col).fill_null(1.0)
 
 
+def _message(r: dict) -> str | None:
+    if r.get("message") is None:
+        return None
+    return (f"{r['component']}: " if r.get("component") else "") + r["message"].strip()
+
+
 def _cite(rows: pl.DataFrame, note: Callable[[dict], str] | None = None, limit: int = 200) -> list[Evidence]:
     out = []
     for r in rows.head(limit).iter_rows(named=True):
         t = r.get("t") or r.get("ts_server")
         out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None,
-                            note(r) if note else None))
+                            note(r) if note else None, _message(r)))
     return out
 
 
@@ -191,7 +197,8 @@ def _table_evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
         if r.get("seen_kind"):
             note.append(f"first seen by {r['seen_kind']} at {r['seen_file']}:{r['seen_line']}")
         t = r.get("ts_server")
-        out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None, "; ".join(note) or None))
+        out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None, "; ".join(note) or None,
+                            _message(r)))
     return out
 
 

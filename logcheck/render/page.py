@@ -94,8 +94,8 @@ def _time(value: str | None) -> str:
 
 
 def _cited(e) -> Line:
-    """Evidence as a reviewer reads it: the repaired line, the line as read on hover."""
-    text = repair_text(e.text)
+    """Evidence as a reviewer reads it: the parsed message (or the repaired line), the line as read on hover."""
+    text = e.message or repair_text(e.text)
     return Line(f"{_short(e.file)}:{e.line}", _time(e.time), text, e.note or "", raw=e.text if text != e.text else "")
 
 
