@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..frames import scatter_rows
 from ..packs import FIELDS, Pack
 from .formats import Formats
-from ..frames import scatter_rows
 from .literals import required_literal
 from .timestamps import parse_iso
 
@@ -107,39 +107,38 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid
 
 def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
     """Continuations, tool headers and known chatter are context; looked for only on rows no kind took."""
-    frame = frame.with_row_index("_c")
-    rest = frame.filter(pl.col("kind").is_null() & ~pl.col("continuation")).select("_c", "text", "msg")
-    known = pl.any_horizontal([pl.col("text").str.contains(c) for c in formats.context] +
-                              [pl.col("msg").str.contains("(?i)" + c) for c in pack.model.context])
-    hits = rest.filter(known.fill_null(False)).select("_c", _known=pl.lit(True))
-    frame = frame.join(hits, on="_c", how="left")
+    patterns = [pl.col("text").str.contains(c) for c in formats.context] + \
+        [pl.col("msg").str.contains("(?i)" + c) for c in pack.model.context]
+    frame = frame.with_row_index("_row")
+    rest = frame.filter(pl.col("kind").is_null() & ~pl.col("continuation")).select("_row", "text", "msg")
+    hits = rest.filter(pl.any_horizontal(patterns).fill_null(False)).select("_row", _known=pl.lit(True)) if patterns \
+        else rest.clear().select("_row", _known=pl.lit(True))
+    frame = scatter_rows(frame, hits, ["_known"])
     return frame.with_columns(
         context=pl.col("kind").is_null() & (pl.col("continuation") | pl.col("_known").fill_null(False))
-    ).drop("_c", "_known")
-
+    ).drop("_row", "_known")
 
 
 def _fields(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.DataFrame:
     """Named groups of the pattern that classified each row, extracted on that pattern's rows only."""
-    frame = frame.with_row_index("_r")
+    json_user = frame["user"] if "user" in frame.columns else None   # JSON envelopes name the user themselves
+    frame = frame.drop([c for c in FIELDS if c in frame.columns]).with_row_index("_row")
     parts = []
     for i, (_, regex, _) in enumerate(pack.patterns(stream) if stream in ("ios", "backend") else []):
         names = [name for name in FIELDS if f"(?P<{name}>" in regex]
         if not names:
             continue
-        rows = frame.filter(pl.col("_pid") == i).select("_r", "msg")
+        rows = frame.filter(pl.col("_pid") == i).select("_row", "msg")
         if rows.height:
             g = pl.col("msg").str.extract_groups(regex)
-            parts.append(rows.select("_r", *[g.struct.field(name).alias(name) for name in names]))
-    fields = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame(schema={"_r": pl.UInt32})
-    for name in FIELDS:
-        if name not in fields.columns:
-            fields = fields.with_columns(pl.lit(None, pl.String).alias(name))
-    json_user = frame["user"] if "user" in frame.columns else None
-    frame = frame.drop([c for c in FIELDS if c in frame.columns]).join(fields.select("_r", *FIELDS), on="_r", how="left")
+            parts.append(rows.select("_row", *[g.struct.field(name).alias(name) for name in names]))
+    fields = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame(schema={"_row": pl.UInt32})
+    fields = fields.with_columns([pl.lit(None, pl.String).alias(n) for n in FIELDS if n not in fields.columns])
+    # eight string columns: an order-keeping join costs less memory here than scattering each one
+    frame = frame.join(fields.select("_row", *FIELDS), on="_row", how="left", maintain_order="left").drop("_row")
     if json_user is not None:
-        frame = frame.with_columns(user=pl.coalesce(pl.col("user"), json_user.alias("_ju")))
-    return frame.sort("_r").drop("_r")
+        frame = frame.with_columns(user=pl.coalesce(pl.col("user"), json_user))
+    return frame
 
 
 def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
