@@ -193,6 +193,25 @@ class Pack:
         return [k for s in STREAMS for k in self.model.vocabulary.get(s, {})]
 
 
+_SELECTORS = ("each", "by", "after", "unless", "answer", "bad", "instead")
+
+
+def selectors(rule: Any) -> list[tuple[str, Select]]:
+    """The (field name, selector) pairs of one rule, not of its sub-checks."""
+    return [(name, sel) for name in _SELECTORS if (sel := getattr(rule, name, None)) is not None]
+
+
+def all_rules(pack_model: "PackModel") -> list[Any]:
+    """Every rule of a pack, sub-checks of ``all_of`` included."""
+    out: list[Any] = []
+    todo = [*pack_model.criteria, pack_model.discriminating]
+    while todo:
+        rule = todo.pop(0)
+        out.append(rule)
+        todo.extend(getattr(rule, "checks", ()) or ())
+    return out
+
+
 def resolve_pack_path(name_or_path: str | Path) -> Path:
     """A shipped pack by name (``ws-registry``) or a YAML file path."""
     path = Path(name_or_path)
@@ -290,13 +309,11 @@ def _check_references(model: PackModel, located: Located) -> list[str]:
             problems.append(f"{_where(located, loc)}: {exc}")
 
     def walk(rule: Any, loc: tuple) -> None:
-        for name in ("each", "by", "after", "unless", "answer", "bad", "instead"):
-            sel = getattr(rule, name, None)
-            if sel is not None:
-                check_kind(sel.kind, loc + (name, "kind"))
-                check_kind(sel.otherwise, loc + (name, "otherwise"))
-                if sel.within:
-                    check_duration(sel.within, loc + (name, "within"))
+        for name, sel in selectors(rule):
+            check_kind(sel.kind, loc + (name, "kind"))
+            check_kind(sel.otherwise, loc + (name, "otherwise"))
+            if sel.within:
+                check_duration(sel.within, loc + (name, "within"))
         for name in ("grace", "max_gap", "need_duration", "per"):
             if getattr(rule, name, None) is not None:
                 check_duration(getattr(rule, name), loc + (name,))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from ..frames import scatter_rows
-from ..packs import Pack
+from ..packs import Pack, all_rules, selectors
 from .decisions import decisions, meals
 from .identity import resolve
 from .liveness import flags_at
@@ -54,19 +54,8 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
 
 def flagged_kinds(pack: Pack) -> set[str]:
     """Event kinds that some rule selects with `where:` flags (criteria and discriminating check)."""
-    kinds: set[str] = set()
-
-    def walk(rule) -> None:
-        for name in ("each", "by", "after", "unless", "answer", "bad", "instead"):
-            sel = getattr(rule, name, None)
-            if sel is not None and sel.where:
-                kinds.update(k for k in (sel.kind, sel.otherwise) if k)
-        for sub in getattr(rule, "checks", ()) or ():
-            walk(sub)
-
-    for rule in (*pack.model.criteria, pack.model.discriminating):
-        walk(rule)
-    return kinds
+    return {kind for rule in all_rules(pack.model) for _, sel in selectors(rule) if sel.where
+            for kind in (sel.kind, sel.otherwise) if kind}
 
 
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
