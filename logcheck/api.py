@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from .align import apply_clock, estimate_clock
-from .correlate import Correlated, correlate
+from .correlate import correlate
 from .errors import UsageError
 from .frames import mapped
 from .ingest import InputSummary, ingest
@@ -23,33 +23,15 @@ class Incident:
     pack: Pack
     inputs: list[InputSummary]
     clock: pl.DataFrame
-    correlated: Correlated
+    events: pl.DataFrame
+    users: pl.DataFrame
+    decisions: pl.DataFrame
+    meals: pl.DataFrame
+    sessions: pl.DataFrame
+    pings: pl.DataFrame
+    client_users: dict[str, str | None]   # client file -> its user (None when it could not be told)
     window: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def events(self) -> pl.DataFrame:
-        return self.correlated.events
-
-    @property
-    def decisions(self) -> pl.DataFrame:
-        return self.correlated.decisions
-
-    @property
-    def sessions(self) -> pl.DataFrame:
-        return self.correlated.sessions
-
-    @property
-    def meals(self) -> pl.DataFrame:
-        return self.correlated.meals
-
-    @property
-    def pings(self) -> pl.DataFrame:
-        return self.correlated.pings
-
-    @property
-    def users(self) -> pl.DataFrame:
-        return self.correlated.users
 
 
 def load(
@@ -89,11 +71,12 @@ def load(
     events = apply_clock(ingested.events, clock)
     events = events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))
     warnings = [f"{s.path}: {w}" for s in ingested.inputs for w in s.warnings]
-    correlated = correlate(events, pack, users)
-    warnings += correlated.warnings
+    c = correlate(events, pack, users)
+    warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
-    return Incident(pack, ingested.inputs, clock, correlated, window, warnings)
+    return Incident(pack, ingested.inputs, clock, c.events, c.users, c.decisions, c.meals, c.sessions, c.pings,
+                    c.client_users, window, warnings)
 
 
 def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],

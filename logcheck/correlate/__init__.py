@@ -1,7 +1,7 @@
 """Correlate: one identity per user, and the facts the criteria are judged on.
 
 Input: aligned events (``ts_server``). Output: events with ``uid`` and liveness flags, and the
-derived tables (decisions with causes, meals, sessions, pings, polling).
+derived tables (decisions with causes, meals, sessions, pings).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..packs import Pack, all_rules, selectors
 from .decisions import decisions, meals
 from .identity import resolve
 from .liveness import flags_at
-from .timelines import pings, polling, sessions
+from .timelines import pings, sessions
 
 
 @dataclass
@@ -25,7 +25,6 @@ class Correlated:
     meals: pl.DataFrame
     sessions: pl.DataFrame
     pings: pl.DataFrame
-    polling: pl.DataFrame
     client_users: dict[str, str | None]
     warnings: list[str] = field(default_factory=list)
 
@@ -46,7 +45,6 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
         meals=meals(ev_flags, decided, pack),
         sessions=sessions(ev_flags, pack),
         pings=pings(ev_flags, pack),
-        polling=polling(ev_flags),
         client_users=ident.files,
         warnings=ident.warnings,
     )

@@ -14,7 +14,7 @@ from ..packs import Pack
 
 _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
 FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
-_DERIVED = ("since_alive_s", "since_connect_s", "until_connect_s", "client_file")
+_DERIVED = ("since_alive_s", "since_connect_s", "client_file")
 _PREFIXES = ("alive_", "gone_", "connect_", "next_")
 
 
@@ -53,7 +53,6 @@ def flags_at(points: pl.DataFrame, events: pl.DataFrame, pack: Pack) -> pl.DataF
     valid = valid.with_columns(
         since_alive_s=since_alive,
         since_connect_s=_seconds("ts_server", "connect_ts"),
-        until_connect_s=_seconds("next_ts", "ts_server"),
         active=(pl.col("alive_ts").is_not_null() & (since_alive <= window + allowance) & not_ended).fill_null(False),
         active_by_allowance=(pl.col("alive_ts").is_not_null() & (since_alive > window) & (since_alive <= window + allowance)
                              & not_ended).fill_null(False),
