@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
 from .align import apply_clock, estimate_clock
-from .correlate import correlate
+from .correlate import Correlated, correlate
 from .errors import UsageError
 from .frames import mapped
 from .ingest import InputSummary, ingest
@@ -15,23 +15,15 @@ from .packs import Pack, load_pack
 from .progress import SILENT, Progress
 
 
-@dataclass
-class Incident:
-    """Both streams on one clock and one identity. Every table is a polars frame
-    (``incident.decisions.to_pandas()`` for pandas)."""
+@dataclass(kw_only=True)
+class Incident(Correlated):
+    """Both streams on one clock and one identity: the correlated tables plus the pack, the inputs
+    and the clock. Every table is a polars frame (``incident.decisions.to_pandas()`` for pandas)."""
 
     pack: Pack
     inputs: list[InputSummary]
     clock: pl.DataFrame
-    events: pl.DataFrame
-    users: pl.DataFrame
-    decisions: pl.DataFrame
-    meals: pl.DataFrame
-    sessions: pl.DataFrame
-    pings: pl.DataFrame
-    client_users: dict[str, str | None]   # client file -> its user (None when it could not be told)
     window: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
-    warnings: list[str] = field(default_factory=list)
 
 
 def load(
@@ -75,8 +67,7 @@ def load(
     warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
-    return Incident(pack, ingested.inputs, clock, c.events, c.users, c.decisions, c.meals, c.sessions, c.pings,
-                    c.client_users, window, warnings)
+    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=ingested.inputs, clock=clock, window=window)
 
 
 def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],

@@ -17,15 +17,17 @@ from .liveness import flags_at
 from .timelines import pings, sessions
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Correlated:
+    """Events with identities and liveness flags, and the tables derived from them."""
+
     events: pl.DataFrame
     users: pl.DataFrame
     decisions: pl.DataFrame
     meals: pl.DataFrame
     sessions: pl.DataFrame
     pings: pl.DataFrame
-    client_users: dict[str, str | None]
+    client_users: dict[str, str | None]   # client file -> its user (None when it could not be told)
     warnings: list[str] = field(default_factory=list)
 
 
