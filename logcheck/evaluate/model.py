@@ -7,6 +7,13 @@ from typing import Any
 EVIDENCE_CAP = 20
 
 
+def shown_message(component: str | None, message: str | None) -> str | None:
+    """A parsed line as people read it: ``Component: message``."""
+    if message is None:
+        return None
+    return (f"{component}: " if component else "") + message.strip()
+
+
 @dataclass
 class Evidence:
     """One log line cited as evidence."""

@@ -20,7 +20,7 @@ import polars as pl
 from ..durations import format_duration
 from ..correlate.timelines import first_of_bursts
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
-from .model import CheckResult, Evidence
+from .model import CheckResult, Evidence, shown_message
 
 
 @dataclass
@@ -63,18 +63,12 @@ def _res(col: str = "ts_res") -> pl.Expr:
     return pl.col(col).fill_null(1.0)
 
 
-def _message(r: dict) -> str | None:
-    if r.get("message") is None:
-        return None
-    return (f"{r['component']}: " if r.get("component") else "") + r["message"].strip()
-
-
 def _cite(rows: pl.DataFrame, note: Callable[[dict], str] | None = None, limit: int = 200) -> list[Evidence]:
     out = []
     for r in rows.head(limit).iter_rows(named=True):
         t = r.get("t") or r.get("ts_server")
         out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None,
-                            note(r) if note else None, _message(r)))
+                            note(r) if note else None, shown_message(r.get("component"), r.get("message"))))
     return out
 
 
@@ -198,7 +192,7 @@ def _table_evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
             note.append(f"first seen by {r['seen_kind']} at {r['seen_file']}:{r['seen_line']}")
         t = r.get("ts_server")
         out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None, "; ".join(note) or None,
-                            _message(r)))
+                            shown_message(r.get("component"), r.get("message"))))
     return out
 
 

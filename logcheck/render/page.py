@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from ..durations import format_duration
-from ..evaluate.model import Result
+from ..evaluate.model import Result, shown_message
 from ..ingest.repair import repair_text
 
 EXCERPTS = 8             # key decisions shown as aligned excerpts
@@ -89,6 +89,10 @@ def _short(path: str) -> str:
     return Path(path).name if path else ""
 
 
+def _where(file: str, line: int) -> str:
+    return f"{_short(file)}:{line}"
+
+
 def _time(value: str | None) -> str:
     return value.replace("T", " ").removesuffix("Z")[:23] if value else ""
 
@@ -96,7 +100,7 @@ def _time(value: str | None) -> str:
 def _cited(e) -> Line:
     """Evidence as a reviewer reads it: the parsed message (or the repaired line), the line as read on hover."""
     text = e.message or repair_text(e.text)
-    return Line(f"{_short(e.file)}:{e.line}", _time(e.time), text, e.note or "", raw=e.text if text != e.text else "")
+    return Line(_where(e.file, e.line), _time(e.time), text, e.note or "", raw=e.text if text != e.text else "")
 
 
 def _criterion(c) -> Criterion:
@@ -130,15 +134,15 @@ def _excerpts(result: Result, incident) -> list[Excerpt]:
             pl.col("ts_server").is_between(t - dt.timedelta(seconds=EXCERPT_BEFORE_S), t + dt.timedelta(seconds=EXCERPT_AFTER_S))
         ).sort("ts_server", "file", "line")
         decision = d["evidence"][0]
-        rows = [Line(f"{_short(r['file'])}:{r['line']}", r["ts_server"].isoformat(sep=" ", timespec="milliseconds")[11:],
-                     (f"{r['component']}: " if r["component"] else "") + (r["message"] or ""),
+        rows = [Line(_where(r["file"], r["line"]), r["ts_server"].isoformat(sep=" ", timespec="milliseconds")[11:],
+                     shown_message(r["component"], r["message"]) or "",
                      "decision" if (r["file"], r["line"]) == (decision["file"], decision["line"]) else "",
                      "client" if r["stream"] == "ios" else "server", r["raw"])
                 for r in window.head(60).iter_rows(named=True)]
         if len(d["evidence"]) > 1:
             ev = d["evidence"][1]
             for row in rows:
-                if row.where == f"{_short(ev['file'])}:{ev['line']}":
+                if row.where == _where(ev["file"], ev["line"]):
                     row.note = "evidence"
             seconds = ev.get("seconds_before") or 0.0
             what = ev["role"].split(".")[-1].replace("_received", "").replace("_", " ")
@@ -149,7 +153,7 @@ def _excerpts(result: Result, incident) -> list[Excerpt]:
             else:
                 headline = f"{d['outcome']} {t:%H:%M:%S} -> {what} {ev_time}: {format_duration(-seconds)} later, {state}"
         else:
-            headline = f"{d['outcome']} at {_short(decision['file'])}:{decision['line']}: no liveness evidence for this user"
+            headline = f"{d['outcome']} at {_where(decision['file'], decision['line'])}: no liveness evidence for this user"
         title = f"{_time(d['time'])} · user {(d['user'] or '?')[:13]} · {d['outcome']}" + (f" · {d['cause']}" if d["cause"] else "")
         out.append(Excerpt(title, headline, d["cause"] or "sent", rows))
     return out
@@ -202,9 +206,9 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
         verdict=result.verdict, verdict_style=VERDICT_STYLE[result.verdict], reason=result.reason,
         criteria=[_criterion(c) for c in result.criteria], discriminating=_criterion(result.discriminating),
         excerpts=_excerpts(result, incident),
-        decisions=[dict(d, where=f"{_short(d['evidence'][0]['file'])}:{d['evidence'][0]['line']}",
+        decisions=[dict(d, where=_where(d["evidence"][0]["file"], d["evidence"][0]["line"]),
                         why=(f"{d['evidence'][1]['role']} {d['evidence'][1]['seconds_before']:.1f} s before at "
-                             f"{_short(d['evidence'][1]['file'])}:{d['evidence'][1]['line']}") if len(d["evidence"]) > 1 else "",
+                             f"{_where(d['evidence'][1]['file'], d['evidence'][1]['line'])}") if len(d["evidence"]) > 1 else "",
                         when=_time(d["time"]))
                    for d in decisions[:DECISION_ROWS]],
         decisions_more=max(0, len(decisions) - DECISION_ROWS), decision_counts=dict(sorted(counts.items())),
