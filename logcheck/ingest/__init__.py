@@ -161,7 +161,7 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
 
     def job(i: int) -> tuple[pl.DataFrame, int]:
         part, fixed = (first, repaired) if i == 0 else envelopes(chunks[i])
-        out = row_times(classify(part, pack, stream, formats).drop("text"))
+        out = _classified(part, pack, stream, formats)
         progress.advance(out.height)
         return out, fixed
 
@@ -172,6 +172,11 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
             parts = list(pool.map(job, range(len(chunks))))
     joined = pl.concat([p for p, _ in parts], how="diagonal_relaxed")
     return attach(joined, pack), stream, sum(n for _, n in parts)
+
+
+def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None) -> pl.DataFrame:
+    """Kinds, fields, context and each line's own time; the repaired text is no longer needed."""
+    return row_times(classify(frame, pack, stream, formats, pid=pid).drop("text"))
 
 
 def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.Series]:
@@ -205,7 +210,7 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
     for stream in sorted(set(stream_of.values())):
         part = env.filter(pl.col("_stream") == stream)
         pid = part[f"_{stream}"] if stream in ("ios", "backend") else None
-        parts.append(row_times(classify(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid=pid).drop("text")))
+        parts.append(_classified(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid))
     progress.advance(batch.height)
     out = {}
     for key, frame in pl.concat(parts, how="diagonal_relaxed").partition_by("_src", as_dict=True, include_key=False).items():
