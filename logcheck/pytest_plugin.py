@@ -55,9 +55,7 @@ class ExpectItem(pytest.Item):
                 problems.append(f"{cid} {c.title}: expected {status}, got {c.status}: {c.summary}"
                                 + (f" [{c.reason}]" if c.reason else "") + ("\n" + "\n".join(lines) if lines else ""))
         if "decisions" in expect:
-            counts: dict[str, int] = {}
-            for d in result.decisions:
-                counts[d["cause"] or "sent"] = counts.get(d["cause"] or "sent", 0) + 1
+            counts = result.decision_counts()
             if counts != (expect["decisions"] or {}):
                 problems.append(f"decisions: expected {expect['decisions']}, got {dict(sorted(counts.items()))}")
         if problems:

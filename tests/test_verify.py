@@ -1,9 +1,12 @@
 """`logcheck verify` and `logcheck rules`: verdicts, exit codes, the JSON contract, pack errors."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
+
+from logcheck import verify
 
 from .conftest import SAMPLES, SEED, verify_json
 
@@ -131,3 +134,17 @@ def test_rules_list_and_explain(run):
     assert code == 0 and out.startswith("ws-registry  v1  WebSocket connection registry")
     code, out, _ = run("rules", "explain", "ws-registry")
     assert code == 0 and "SC6 Connection stable for 15+ minutes" in out and "stable_for = 15 min" in out
+
+
+def test_json_text_is_the_json_result_with_decisions_one_per_line():
+    # the CLI writes decisions from polars; it must say exactly what the Python result says
+    result = verify([str(SAMPLES / "incident-2025-11-08")])
+    text = result.json_text()
+    assert json.loads(text) == result.to_json()
+    decisions = [ln for ln in text.splitlines() if ln.startswith('    {"user":')]
+    assert len(decisions) == len(result.decisions) == 2
+    assert {d["outcome"] for d in result.decisions} == {"sent", "skipped"}
+    assert all("seconds_before" not in d["evidence"][0] for d in result.decisions)
+    assert result.decision_counts() == dict(sorted(
+        {k: sum(1 for d in result.decisions if (d["cause"] or "sent") == k) for k in
+         {d["cause"] or "sent" for d in result.decisions}}.items()))

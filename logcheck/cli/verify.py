@@ -67,7 +67,7 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
         command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress_for(quiet or json_out == "-"),
     )
     if json_out:
-        text = json.dumps(result.to_json(), indent=2, default=str)
+        text = result.json_text()
         if json_out == "-":
             click.echo(text)
         else:

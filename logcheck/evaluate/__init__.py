@@ -30,7 +30,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         warnings.append(f"{leaning}: judged with the timestamp-resolution allowance (times written to whole seconds)")
     return Result(
         verdict=verdict, reason=reason, exit_code=code, criteria=criteria, discriminating=discriminating,
-        decisions=_decisions(ctx),
+        decision_table=_decisions(ctx),
         clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "uncertainty_seconds", "method", "zone_hours",
                                   "skew_seconds", "note")} for r in incident.clock.iter_rows(named=True)],
         inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
@@ -59,22 +59,27 @@ def _silent_vocabulary(incident: Incident) -> list[str]:
     return out
 
 
-def _decisions(ctx: Context) -> list[dict]:
-    """Decisions for the JSON result, each with its decision line and deciding evidence line."""
+def _decisions(ctx: Context) -> pl.DataFrame:
+    """Decisions in JSON shape, each with its decision line and deciding evidence line.
+
+    Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
+    polars, and Python dicts are made only when someone asks for ``Result.decisions``.
+    """
     lines = ctx.events.select(evidence_file="file", evidence_line="line", evidence_text="raw")
     rows = ctx.decisions.join(lines, on=["evidence_file", "evidence_line"], how="left")   # one join, not a lookup per row
-    out = []
-    for r in rows.sort("ts_server", "file", "line").iter_rows(named=True):
-        evidence = [{"file": r["file"], "line": r["line"], "text": r["raw"], "role": "decision"}]
-        if r["evidence_file"]:
-            evidence.append({"file": r["evidence_file"], "line": r["evidence_line"], "text": r["evidence_text"],
-                             "role": r["evidence_kind"], "seconds_before": r["evidence_seconds"]})
-        out.append({
-            "user": r["uid"], "time": r["ts_server"].isoformat() + "Z" if r["ts_server"] else None,
-            "outcome": r["outcome"], "cause": r["cause"], "meal": r["meal_id"], "active": r["active"],
-            "allowance": r["active_by_allowance"], "evidence": evidence,
-        })
-    return out
+    decision = pl.struct(file="file", line="line", text="raw", role=pl.lit("decision", pl.String),
+                         seconds_before=pl.lit(None, pl.Float64))
+    cited = pl.struct(file="evidence_file", line="evidence_line", text="evidence_text",
+                      role=pl.col("evidence_kind").cast(pl.String), seconds_before="evidence_seconds")
+    ts = pl.col("ts_server")
+    return rows.sort("ts_server", "file", "line").select(
+        user="uid",
+        time=pl.when(ts.dt.microsecond() == 0).then(ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))   # as isoformat() writes it
+        .otherwise(ts.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        outcome="outcome", cause="cause", meal="meal_id", active="active", allowance="active_by_allowance",
+        evidence=pl.when(pl.col("evidence_file").is_not_null()).then(pl.concat_list(decision, cited))
+        .otherwise(pl.concat_list(decision)),
+    )
 
 
 def impact(ctx: Context, incident: Incident) -> dict:

@@ -1,8 +1,12 @@
 """Plain result objects: what each check found, and the run's verdict. JSON comes from here."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
+
+import polars as pl
 
 EVIDENCE_CAP = 20
 
@@ -59,7 +63,7 @@ class Result:
     exit_code: int
     criteria: list[CheckResult]
     discriminating: CheckResult
-    decisions: list[dict]
+    decision_table: pl.DataFrame    # one row per decision, in JSON shape (see ``decisions``)
     clock: list[dict]
     inputs: list[dict]
     impact: dict[str, Any]
@@ -68,15 +72,49 @@ class Result:
     run: dict[str, Any]
     incident: Any = field(default=None, repr=False, compare=False)   # for reports; not in the JSON
 
+    @cached_property
+    def decisions(self) -> list[dict]:
+        """Decisions as dicts: user, time, outcome, cause, meal, active, allowance, evidence[]."""
+        return self.decision_dicts(self.decision_table)
+
+    @staticmethod
+    def decision_dicts(table: pl.DataFrame) -> list[dict]:
+        """Some rows of ``decision_table`` as dicts (see ``decisions``)."""
+        out = table.to_dicts()
+        for d in out:   # the decision line itself has no `seconds_before`
+            d["evidence"] = [{k: v for k, v in e.items() if v is not None or k != "seconds_before"} for e in d["evidence"]]
+        return out
+
+    def decision_counts(self) -> dict[str, int]:
+        """Decisions by cause, ``sent`` for the sent ones, sorted by name."""
+        if not self.decision_table.height:
+            return {}
+        counts = self.decision_table.group_by(key=pl.col("cause").fill_null("sent")).len().sort("key")
+        return dict(zip(counts["key"].to_list(), counts["len"].to_list()))
+
     def to_json(self) -> dict:
         """The JSON result; keys from the pack spec, plus ``exit_code``, ``pack``, ``run``."""
+        return self._json(self.decisions)
+
+    def json_text(self) -> str:
+        """:meth:`to_json` as indented text, decisions one per line; written by polars, as
+        building a dict per decision costs seconds at fleet scale."""
+        marker = "\u0000decisions\u0000"
+        text = json.dumps(self._json(marker), indent=2, default=str)
+        ndjson = self.decision_table.write_ndjson() if self.decision_table.height else ""
+        # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped, so this is exact)
+        rows = ndjson.replace('"role":"decision","seconds_before":null}', '"role":"decision"}').splitlines()
+        body = "[\n    " + ",\n    ".join(rows) + "\n  ]" if rows else "[]"
+        return text.replace(json.dumps(marker), body, 1)
+
+    def _json(self, decisions: Any) -> dict:
         return {
             "verdict": self.verdict,
             "reason": self.reason,
             "exit_code": self.exit_code,
             "criteria": [c.as_dict() for c in self.criteria],
             "discriminating": self.discriminating.as_dict(),
-            "decisions": self.decisions,
+            "decisions": decisions,
             "clock": self.clock,
             "inputs": self.inputs,
             "impact": self.impact,

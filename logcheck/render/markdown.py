@@ -27,13 +27,10 @@ def render_markdown(result: Result, top: int = 10) -> str:
         fence=lambda s: str(s).replace("```", "ʼʼʼ"),
         short=lambda p: Path(p).name,
     )
-    causes: dict[str, int] = {}
-    for d in result.decisions:
-        key = d["cause"] or "sent"
-        causes[key] = causes.get(key, 0) + 1
+    causes = result.decision_counts()
     failing = [c for c in result.criteria if c.status == "fail" and c.evidence]
     text = env.get_template("summary.md.j2").render(r=result, pack=result.pack["name"], icon=ICONS[result.verdict],
-                                                    causes=dict(sorted(causes.items())), failing=failing, top=top)
+                                                    causes=causes, failing=failing, top=top)
     if len(text.encode()) > LIMIT:
         text = text.encode()[: LIMIT - 200].decode("utf-8", "ignore") + "\n\n… (cut at 1 MiB)\n"
     return text

@@ -124,7 +124,8 @@ def _sha256(path: str) -> str:
 def _excerpts(result: Result, incident) -> list[Excerpt]:
     """Skipped decisions first (the bug's own first), then a sent one, each with its context."""
     order = {"registry_stale": 0, "not_yet_connected": 1, "client_disconnected": 2, "no_client_evidence": 3, None: 4}
-    chosen = sorted(result.decisions, key=lambda d: (order.get(d["cause"], 5), d["time"] or ""))[:EXCERPTS]
+    rank = pl.col("cause").replace_strict(order, default=5, return_dtype=pl.Int8).fill_null(order[None])
+    chosen = result.decision_dicts(result.decision_table.sort(rank, pl.col("time").fill_null("")).head(EXCERPTS))
     events = incident.events.filter(pl.col("kind").is_not_null() & pl.col("ts_server").is_not_null())
     out = []
     for d in chosen:
@@ -181,11 +182,8 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
     """The page model for one verify run."""
     from .charts import impact_chart, user_charts
 
-    decisions = result.decisions
-    counts: dict[str, int] = {}
-    for d in decisions:
-        key = d["cause"] or "sent"
-        counts[key] = counts.get(key, 0) + 1
+    table = result.decision_table
+    decisions = result.decision_dicts(table.head(DECISION_ROWS))
     figures, rest = ([], 0)
     if charts:
         figures, rest = user_charts(incident, result)
@@ -210,8 +208,8 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
                         why=(f"{d['evidence'][1]['role']} {d['evidence'][1]['seconds_before']:.1f} s before at "
                              f"{_where(d['evidence'][1]['file'], d['evidence'][1]['line'])}") if len(d["evidence"]) > 1 else "",
                         when=_time(d["time"]))
-                   for d in decisions[:DECISION_ROWS]],
-        decisions_more=max(0, len(decisions) - DECISION_ROWS), decision_counts=dict(sorted(counts.items())),
+                   for d in decisions],
+        decisions_more=max(0, table.height - DECISION_ROWS), decision_counts=result.decision_counts(),
         impact=_impact(result), charts=figures, users_not_charted=rest, inputs=inputs, clock=clock,
         warnings=result.warnings, repro=repro,
         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 from ..evaluate.model import Result
 from .tables import text_table
 
@@ -23,21 +25,21 @@ def summary(result: Result, verbose: bool = False) -> str:
     d = result.discriminating
     rows.append(("disc.", d.status, d.summary + (f"  [{d.reason}]" if d.reason else "")))
     out += [text_table(("criterion", "status", "measured"), rows), ""]
-    decisions = result.decisions
-    skipped = [x for x in decisions if x["outcome"] == "skipped"]
+    table = result.decision_table
+    skipped = int((table["outcome"] == "skipped").sum()) if table.height else 0
     causes = result.impact.get("skipped_by_cause", {})
-    out.append(f"decisions: {len(decisions)} ({len(decisions) - len(skipped)} sent, {len(skipped)} skipped"
+    out.append(f"decisions: {table.height} ({table.height - skipped} sent, {skipped} skipped"
                + (": " + ", ".join(f"{k} {v}" for k, v in causes.items()) if causes else "") + ")")
-    shown = skipped if not verbose else decisions
-    for x in shown[:_DECISION_ROWS if not verbose else None]:
+    shown = table if verbose else table.filter(pl.col("outcome") == "skipped").head(_DECISION_ROWS)
+    for x in result.decision_dicts(shown):
         dec = x["evidence"][0]
         line = f"  {x['time']}  {(x['user'] or '?')[:13]:13}  {x['outcome']:7}  {x['cause'] or '-':19}  {_short(dec['file'])}:{dec['line']}"
         if len(x["evidence"]) > 1:
             ev = x["evidence"][1]
             line += f"  <- {ev['role']} {ev['seconds_before']:.1f} s before at {_short(ev['file'])}:{ev['line']}"
         out.append(line)
-    if len(shown) > _DECISION_ROWS and not verbose:
-        out.append(f"  ... {len(shown) - _DECISION_ROWS} more (see --json)")
+    if skipped > _DECISION_ROWS and not verbose:
+        out.append(f"  ... {skipped - _DECISION_ROWS} more (see --json)")
     imp = result.impact
     out += ["", "impact: delivery rate " + _num(imp["delivery_rate"], "{:.0%}")
             + ", result latency p50 " + _num(imp["result_latency_p50_s"], "{:g} s")
