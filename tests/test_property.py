@@ -1,10 +1,11 @@
 """For any bytes at all: no crash, and every line is an event, context, or unrecognised."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logcheck import ingest
+from logcheck.ingest.sources import Source, _looks_binary, read_lines
 
 REAL = [
     b"10:07:29 - MealLogWebSocketClient: \xe2\x9c\x85 Pong received",
@@ -34,3 +35,26 @@ def test_accounting_holds_for_arbitrary_bytes(tmp_path, data):
     else:
         assert result.events.height == summary.lines
         assert result.events["line"].to_list() == list(range(1, summary.lines + 1))
+
+
+def _python_lines(data: bytes) -> tuple[list[str], int, int, int]:
+    """The plain definition: strip NUL, decode with replacement, split on \\n, drop the \\r of CRLF."""
+    data = data.replace(b"\x00", b"")
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    text = text[:-1] if text.endswith("\n") else text
+    lines = text.split("\n")
+    crlf = sum(1 for ln in lines if ln.endswith("\r"))
+    return [ln.removesuffix("\r") for ln in lines], crlf, invalid, int(not data.endswith(b"\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@example(data=b"x\x9c starts like zlib\nsecond\n")
+@example(data=b"(\xb5/\xfd starts like zstd\r\n")
+@example(data=b"\n\n\r\nlast line cut\r")
+@given(data=files.filter(lambda b: b and not _looks_binary(b) and not b.startswith((b"\xef\xbb\xbf", b"\x1f\x8b"))))
+def test_fast_line_split_is_the_plain_definition(data):
+    frame, damage = read_lines(Source("any.log", data=data))
+    lines, crlf, invalid, cut = _python_lines(data)
+    assert frame["raw"].to_list() == lines
+    assert (damage.crlf_lines, damage.invalid_utf8, damage.truncated_last_line) == (crlf, invalid, bool(cut))

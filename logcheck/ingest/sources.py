@@ -103,24 +103,35 @@ def read_lines(source: Source) -> tuple[pl.DataFrame, Damage]:
     if data.startswith(b"\xef\xbb\xbf"):
         damage.bom = True
         data = data[3:]
-    damage.nul_bytes = data.count(b"\x00")
-    if damage.nul_bytes:
+    if data.find(b"\x00") >= 0:        # find is a fast scan; count only when there is something
+        damage.nul_bytes = data.count(b"\x00")
         data = data.replace(b"\x00", b"")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        damage.invalid_utf8 = text.count("\ufffd") - data.count(_REPLACEMENT)
-    if text.endswith("\n"):
-        text = text[:-1]
-    elif text:
-        damage.truncated_last_line = True
-    raw = pl.Series("raw", text.split("\n"), dtype=pl.String)
-    damage.crlf_lines = int(raw.str.ends_with("\r").sum())
-    if damage.crlf_lines:
-        raw = raw.str.strip_suffix("\r")
+    if data.find(b"\r") >= 0:
+        damage.crlf_lines = data.count(b"\r\n") + data.endswith(b"\r")
+    damage.truncated_last_line = bool(data) and not data.endswith(b"\n")
+    raw = _split_lines(data)
+    if raw.str.contains("\ufffd", literal=True).any():
+        written = data.count(_REPLACEMENT)    # U+FFFD the file itself wrote is not damage
+        damage.invalid_utf8 = int(raw.str.count_matches("\ufffd", literal=True).sum()) - written
     frame = pl.DataFrame({"line": pl.int_range(1, len(raw) + 1, dtype=pl.UInt32, eager=True), "raw": raw})
     return frame, damage
+
+
+def _split_lines(data: bytes) -> pl.Series:
+    """Lines of ``data`` (free of NUL bytes), decoded with replacement, by polars' CSV reader:
+    NUL as the separator and no quoting leave every line whole, in a tenth of Python's split time.
+    The reader ends lines at \\n and drops a \\r before it, keeps blank lines (as nulls) and
+    replaces invalid UTF-8 as Python's ``errors="replace"`` does."""
+    if not data:                              # a file that was only a BOM: one empty line
+        return pl.Series("raw", [""], pl.String)
+    # the reader decompresses what starts like gzip, zlib or zstd: a blank first line disarms it
+    shield = data[:1] in (b"\x1f", b"\x78", b"\x28")
+    frame = pl.read_csv(b"\n" + data if shield else data, has_header=False, separator="\x00", quote_char=None,
+                        new_columns=["raw"], infer_schema=False, encoding="utf8-lossy", raise_if_empty=False)
+    raw = frame["raw"].fill_null("").slice(int(shield))
+    if data.endswith(b"\r"):                 # a cut last line keeps its \r
+        raw = raw.str.strip_suffix("\r")
+    return raw
 
 
 def _salvage_gzip(data: bytes, damage: Damage) -> bytes:
