@@ -59,15 +59,32 @@ def load(
         raise UsageError("--since must be earlier than --until")
     ingested = ingest(paths, pack, date=date, streams=streams, progress=progress)
     progress.stage("aligning and correlating")
-    clock = estimate_clock(ingested.events, offsets, zones)
-    events = apply_clock(ingested.events, clock)
+    events, inputs = for_correlation(ingested.events), ingested.inputs
+    del ingested    # a fleet's full table is several times its file: let it go now
+    clock = estimate_clock(events, offsets, zones)
+    events = apply_clock(events, clock)
     events = events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))
-    warnings = [f"{s.path}: {w}" for s in ingested.inputs for w in s.warnings]
+    warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings]
     c = correlate(events, pack, users)
     warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
-    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=ingested.inputs, clock=clock, window=window)
+    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, window=window)
+
+
+# What align, correlate, evaluate and the reports read. A cited line's message is parsed again
+# from `raw` (`ingest.with_messages`), so the table need not carry two copies of every line.
+CORRELATION_COLUMNS = ("ts", "ts_written", "ts_quality", "zoned", "stream", "file", "line", "kind", "user",
+                       "user_prefix", "meal", "server_ts", "code", "reason", "attempt", "raw")
+
+
+def for_correlation(events: pl.DataFrame) -> pl.DataFrame:
+    """Events, and the first and last timed lines of each file (they bound the time its file
+    covers), in the columns correlation reads; files and kinds as categories."""
+    ts = pl.col("ts")
+    edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
+    return events.filter(pl.col("kind").is_not_null() | edge.fill_null(False)).select(
+        [pl.col(c).cast(pl.Categorical) if c in ("file", "kind") else pl.col(c) for c in CORRELATION_COLUMNS])
 
 
 def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],

@@ -18,6 +18,7 @@ from typing import Callable
 import polars as pl
 
 from ..durations import format_duration
+from ..ingest import with_messages
 from ..correlate.timelines import first_of_bursts
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
 from .model import CheckResult, Evidence, shown_message
@@ -65,7 +66,7 @@ def _res(col: str = "ts_res") -> pl.Expr:
 
 def _cite(rows: pl.DataFrame, note: Callable[[dict], str] | None = None, limit: int = 200) -> list[Evidence]:
     out = []
-    for r in rows.head(limit).iter_rows(named=True):
+    for r in with_messages(rows.head(limit)).iter_rows(named=True):
         t = r.get("t") or r.get("ts_server")
         out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None,
                             note(r) if note else None, shown_message(r.get("component"), r.get("message"))))
@@ -182,7 +183,7 @@ def none_of(rule: NoneOf, ctx: Context) -> CheckResult:
 
 def _table_evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
     out = []
-    for r in rows.head(200).iter_rows(named=True):
+    for r in with_messages(rows.head(200)).iter_rows(named=True):
         note = []
         if r.get("cause"):
             note.append(r["cause"])

@@ -21,7 +21,7 @@ from .repair import repair_mask
 from .sources import Damage, Source, expand, read_lines
 from .timestamps import anchor_date, assign, row_times
 
-__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "EVENT_COLUMNS"]
+__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = {
     "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
@@ -217,6 +217,16 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
         i = key[0]
         out[i] = (attach(frame.sort("line"), pack), stream_of[i], int(repaired.get(i, 0)))
     return out
+
+
+def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``component`` and ``message`` parsed again from ``raw``, for tables that
+    dropped them to save memory (a fleet's correlation keeps ``raw`` only); a no-op otherwise."""
+    if "message" in rows.columns or not rows.height:
+        return rows if "message" in rows.columns else rows.with_columns(component=pl.lit(None, pl.String),
+                                                                          message=pl.lit(None, pl.String))
+    parsed, _ = _envelopes(pl.DataFrame({"raw": rows["raw"].str.replace_all("\x00", "", literal=True)}), load_formats())
+    return rows.with_columns(component=parsed["component"], message=parsed["msg"])
 
 
 def _dominant(envelopes: pl.Series) -> str:
