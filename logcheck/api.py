@@ -57,7 +57,7 @@ def load(
         pack = load_pack(pack, settings)
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until")
-    ingested = ingest(paths, pack, date=date, streams=streams, progress=progress)
+    ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, progress=progress)
     progress.stage("aligning and correlating")
     events, inputs = for_correlation(ingested.events), ingested.inputs
     del ingested    # a fleet's full table is several times its file: let it go now

@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 
 from logcheck import ingest, read_events
+from logcheck.api import CORRELATION_COLUMNS
 
-from .conftest import SEED, USER
+from .conftest import SAMPLES, SEED, USER
 
 
 def by_line(events: pl.DataFrame, name: str) -> dict[int, dict]:
@@ -155,3 +156,16 @@ def test_forced_stream_wins_over_content(write):
     path = str(folder / "odd.log")
     assert ingest([path]).inputs[0].stream == "backend"
     assert ingest([path], streams={path: "ios"}).events.row(0, named=True)["kind"] == "client.meal_submitted"
+
+
+@pytest.mark.parametrize("sample", ["incident-2025-11-08", "seed-excerpt", "fleet-json", "backgrounded"])
+def test_a_few_columns_are_the_same_values_as_the_full_table(sample):
+    # verify asks ingest for the columns it reads; chunks drop the rest early, values must not change
+    full = ingest([str(SAMPLES / sample)])
+    lean = ingest([str(SAMPLES / sample)], columns=CORRELATION_COLUMNS)
+    assert lean.events.columns == list(CORRELATION_COLUMNS)
+    assert lean.events.schema["file"] == lean.events.schema["kind"] == pl.Categorical
+    same = lean.events.with_columns(pl.col("file", "kind").cast(pl.String))
+    assert same.equals(full.events.select(CORRELATION_COLUMNS))
+    assert [s.as_dict() for s in lean.inputs] == [s.as_dict() for s in full.inputs]
+    assert full.events["server_ts"].is_not_null().any() or sample in ("fleet-json",)

@@ -83,6 +83,7 @@ def ingest(
     *,
     date: dt.date | None = None,
     streams: dict[str, str] | None = None,
+    columns: tuple[str, ...] | None = None,
     progress: Progress = SILENT,
 ) -> Ingested:
     """Read every input into events.
@@ -92,6 +93,8 @@ def ingest(
         pack: the rule pack whose vocabulary classifies messages.
         date: the date of time-only lines (``--date``); otherwise inferred.
         streams: ``{path: "ios" | "backend"}`` to force a file's stream.
+        columns: only these of ``EVENT_COLUMNS`` (with ``file`` and ``kind`` as categories), for
+            callers that read a few: a fleet's full table is several times the size of its file.
         progress: where to report lines parsed (see ``logcheck.progress``).
     """
     if isinstance(paths, str):
@@ -108,7 +111,7 @@ def ingest(
         parsed.append((source, frame, summary))
     # large files in chunks on all cores; small files parsed together, a batch at a time
     small = [i for i, (_, f, s) in enumerate(parsed) if not s.damage.skipped and f.height < CHUNK_LINES]
-    done = _parse_small([(i, parsed[i][1], parsed[i][0].stream) for i in small], pack, formats, progress)
+    done = _parse_small([(i, parsed[i][1], parsed[i][0].stream) for i in small], pack, formats, columns, progress)
     for i, (source, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
@@ -116,7 +119,7 @@ def ingest(
             frame, summary.stream, summary.repaired_lines = done[i]
         else:
             progress.stage(f"parsing {source.name}", total=frame.height)
-            frame, summary.stream, summary.repaired_lines = _parse(frame, pack, formats, source.stream, progress)
+            frame, summary.stream, summary.repaired_lines = _parse(frame, pack, formats, source.stream, columns, progress)
         summary.format = _dominant(frame["envelope"])
         parsed[i] = (source, frame, summary)
 
@@ -130,20 +133,19 @@ def ingest(
         frame, warning = assign(frame, date, fallback)
         if warning:
             summary.warnings.append(warning)
-        frame = _finish(frame, source.name, summary.stream)
         summary.lines = frame.height
         summary.events = int(frame["kind"].is_not_null().sum())
-        summary.context = int(frame["context"].sum())
+        summary.context = int(frame["context"].fill_null(False).sum())
         summary.unrecognised = summary.lines - summary.events - summary.context
-        tables.append(frame)
-    events = pl.concat(tables, how="vertical") if tables else pl.DataFrame(schema=EVENT_COLUMNS)
+        tables.append(_finish(frame, source.name, summary.stream, columns))
+    events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
     return Ingested(events, [s for _, _, s in parsed])
 
 
 CHUNK_LINES = 400_000
 
 
-def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None,
+def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None, columns: tuple[str, ...] | None = None,
            progress: Progress = SILENT) -> tuple[pl.DataFrame, str, int]:
     """Repair, envelopes and classification, in chunks of lines on a thread pool.
 
@@ -161,7 +163,7 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
 
     def job(i: int) -> tuple[pl.DataFrame, int]:
         part, fixed = (first, repaired) if i == 0 else envelopes(chunks[i])
-        out = _classified(part, pack, stream, formats)
+        out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
         return out, fixed
 
@@ -174,9 +176,19 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
     return attach(joined, pack), stream, sum(n for _, n in parts)
 
 
-def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None) -> pl.DataFrame:
-    """Kinds, fields, context and each line's own time; the repaired text is no longer needed."""
-    return row_times(classify(frame, pack, stream, formats, pid=pid).drop("text"))
+def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
+                columns: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """Kinds, fields, context and each line's own time; the repaired text is no longer needed.
+
+    With ``columns``, what no later step reads goes now, chunk by chunk: the message stays only
+    on continuation lines (``attach`` reads it there)."""
+    frame = row_times(classify(frame, pack, stream, formats, pid=pid).drop("text"))
+    if columns is None:
+        return frame
+    unread = [c for c in ("level", "component", "method", "path", "status") if c not in columns]
+    msg = pl.col("msg") if "message" in columns else pl.when(pl.col("continuation")).then(pl.col("msg"))
+    return frame.drop(unread).with_columns(msg=msg, kind=pl.col("kind").cast(pl.Categorical),
+                                           envelope=pl.col("envelope").cast(pl.Categorical))
 
 
 def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.Series]:
@@ -186,7 +198,7 @@ def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.
 
 
 def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, formats: Formats,
-                 progress: Progress = SILENT) -> dict[int, tuple[pl.DataFrame, str, int]]:
+                 columns: tuple[str, ...] | None = None, progress: Progress = SILENT) -> dict[int, tuple[pl.DataFrame, str, int]]:
     """Many small files (a fleet's client logs) parsed as one frame: the same result as file by
     file, without paying each polars step once per file. Each file's stream is the vocabulary
     that recognises more of its lines (both run once over the batch)."""
@@ -210,7 +222,7 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
     for stream in sorted(set(stream_of.values())):
         part = env.filter(pl.col("_stream") == stream)
         pid = part[f"_{stream}"] if stream in ("ios", "backend") else None
-        parts.append(_classified(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid))
+        parts.append(_classified(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid, columns))
     progress.advance(batch.height)
     out = {}
     for key, frame in pl.concat(parts, how="diagonal_relaxed").partition_by("_src", as_dict=True, include_key=False).items():
@@ -237,7 +249,7 @@ def _dominant(envelopes: pl.Series) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
 
 
-def _finish(frame: pl.DataFrame, name: str, stream: str) -> pl.DataFrame:
+def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
     def ident(col: str) -> tuple[pl.Expr, pl.Expr]:
         # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
         v = pl.col(col).str.to_lowercase()
@@ -245,6 +257,11 @@ def _finish(frame: pl.DataFrame, name: str, stream: str) -> pl.DataFrame:
         prefix = v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
         return pl.when(full).then(v), pl.when(full).then(v.str.slice(0, 8)).otherwise(prefix)
 
+    wanted = {c: t for c, t in EVENT_COLUMNS.items() if columns is None or c in columns}
+    if columns is not None:
+        wanted.update({c: pl.Categorical for c in ("file", "kind") if c in wanted})
+    if not frame.width:
+        return pl.DataFrame(schema=wanted)
     user, user_prefix = ident("user")
     meal_full, meal_prefix = ident("meal")
     frame = frame.with_columns(
@@ -252,5 +269,5 @@ def _finish(frame: pl.DataFrame, name: str, stream: str) -> pl.DataFrame:
         file=pl.lit(name), stream=pl.lit(stream), message=pl.col("msg"),
         context=pl.col("context").fill_null(False),
     )
-    frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in EVENT_COLUMNS.items() if c not in frame.columns])
-    return frame.select([pl.col(c).cast(t) for c, t in EVENT_COLUMNS.items()])
+    frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in wanted.items() if c not in frame.columns])
+    return frame.select([pl.col(c).cast(t) for c, t in wanted.items()])
