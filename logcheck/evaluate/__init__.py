@@ -65,8 +65,10 @@ def _decisions(ctx: Context) -> pl.DataFrame:
     Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
     polars, and Python dicts are made only when someone asks for ``Result.decisions``.
     """
+    keys = ["evidence_file", "evidence_line"]
     lines = ctx.events.select(evidence_file="file", evidence_line="line", evidence_text="raw")
-    rows = ctx.decisions.join(lines, on=["evidence_file", "evidence_line"], how="left")   # one join, not a lookup per row
+    lines = lines.join(ctx.decisions.select(keys).drop_nulls().unique(), on=keys, how="semi")   # probe, don't hash, 10M rows
+    rows = ctx.decisions.join(lines, on=keys, how="left")
     decision = pl.struct(file="file", line="line", text="raw", role=pl.lit("decision", pl.String),
                          seconds_before=pl.lit(None, pl.Float64))
     cited = pl.struct(file="evidence_file", line="evidence_line", text="evidence_text",
