@@ -66,20 +66,21 @@ def pattern_ids(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
                               "lit": msg.str.extract_many(literals, ascii_case_insensitive=True, overlapping=True)})
         found = found.explode("lit").drop_nulls("lit").with_columns(pl.col("lit").str.to_lowercase())
         rows_by_literal = {key[0]: group["row"].to_numpy() for key, group in found.group_by("lit")}
-    pid = np.full(n, len(patterns), dtype=np.int32)        # len(patterns) means "no kind"
-    for i in reversed(range(len(patterns))):                # earlier patterns overwrite later ones
-        kind, regex, comp, literal = patterns[i]
+    none = len(patterns)
+    pid = np.full(n, none, dtype=np.int32)                  # len(patterns) means "no kind"
+    for i, (kind, regex, comp, literal) in enumerate(patterns):
         rows = np.arange(n) if literal is None else rows_by_literal.get(literal)
         if rows is None or not len(rows):
             continue
+        rows = rows[pid[rows] == none]                      # an earlier pattern took these: first match wins
         if literal is None or comp or not _is_plain(regex, literal):
-            sub = frame.select("msg", "component")[rows] if literal is not None else frame.select("msg", "component")
+            sub = frame.select("msg", "component")[rows]
             ok = sub["msg"].str.contains(regex).fill_null(False)
             if comp:
                 ok = ok & (sub["component"].str.to_lowercase() == comp.lower()).fill_null(False)
             rows = rows[ok.to_numpy()]
         pid[rows] = i
-    return pl.Series("pid", pid).set(pl.Series(pid == len(patterns)), None)
+    return pl.Series("pid", pid).set(pl.Series(pid == none), None)
 
 
 def _is_plain(regex: str, literal: str) -> bool:
