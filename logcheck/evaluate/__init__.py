@@ -68,19 +68,22 @@ def _decisions(ctx: Context) -> pl.DataFrame:
     keys = ["evidence_file", "evidence_line"]
     lines = ctx.events.select(evidence_file="file", evidence_line="line", evidence_text="raw")
     lines = lines.join(ctx.decisions.select(keys).drop_nulls().unique(), on=keys, how="semi")   # probe, don't hash, 10M rows
-    rows = ctx.decisions.join(lines, on=keys, how="left")
-    decision = pl.struct(file="file", line="line", text="raw", role=pl.lit("decision", pl.String),
-                         seconds_before=pl.lit(None, pl.Float64))
-    cited = pl.struct(file="evidence_file", line="evidence_line", text="evidence_text",
-                      role=pl.col("evidence_kind").cast(pl.String), seconds_before="evidence_seconds")
+    rows = ctx.decisions.join(lines, on=keys, how="left").sort("ts_server", "file", "line").with_row_index("_d")
+    # each decision's evidence list, built long then grouped (concat_list of structs is 80x slower)
+    own = rows.select("_d", file=pl.col("file").cast(pl.String), line="line", text="raw",
+                      role=pl.lit("decision", pl.String), seconds_before=pl.lit(None, pl.Float64))
+    cited = rows.filter(pl.col("evidence_file").is_not_null()).select(
+        "_d", file=pl.col("evidence_file").cast(pl.String), line="evidence_line", text="evidence_text",
+        role=pl.col("evidence_kind").cast(pl.String), seconds_before="evidence_seconds")
+    evidence = pl.concat([own, cited]).sort("_d", maintain_order=True).group_by("_d", maintain_order=True).agg(
+        evidence=pl.struct("file", "line", "text", "role", "seconds_before"))
     ts = pl.col("ts_server")
-    return rows.sort("ts_server", "file", "line").select(
+    return rows.join(evidence, on="_d", how="left", maintain_order="left").select(
         user="uid",
         time=pl.when(ts.dt.microsecond() == 0).then(ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))   # as isoformat() writes it
         .otherwise(ts.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")),
         outcome="outcome", cause="cause", meal="meal_id", active="active", allowance="active_by_allowance",
-        evidence=pl.when(pl.col("evidence_file").is_not_null()).then(pl.concat_list(decision, cited))
-        .otherwise(pl.concat_list(decision)),
+        evidence="evidence",
     )
 
 
