@@ -16,6 +16,8 @@ import datetime as dt
 
 import polars as pl
 
+from ..frames import scatter_rows
+
 _ISO = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s?(Z|[+-]\d{2}:?\d{2})?$"
 _EMBEDDED = r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4})"
 _ROLLOVER_S = 6 * 3600
@@ -30,9 +32,14 @@ def _datetime(date: pl.Expr, time: pl.Expr, zone: pl.Expr) -> tuple[pl.Expr, pl.
     """(naive UTC or as-written datetime, zoned flag) from date/time/zone strings."""
     base = date.str.replace_all("/", "-", literal=True) + " " + time.str.replace(",", ".", literal=True)
     zoned = (base + _zone(zone)).str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit=_US)
-    naive = base.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit=_US)
-    value = pl.when(zone.is_not_null()).then(zoned.dt.replace_time_zone(None)).otherwise(naive)
+    value = pl.when(zone.is_not_null()).then(zoned.dt.replace_time_zone(None)).otherwise(_naive(date, time))
     return value, zone.is_not_null()
+
+
+def _naive(date: pl.Expr, time: pl.Expr) -> pl.Expr:
+    """Date and time of day parsed apart and combined: twice as fast as one strptime of both."""
+    day = date.str.replace_all("/", "-", literal=True).str.to_date("%Y-%m-%d", strict=False)
+    return day.dt.combine(time.str.replace(",", ".", literal=True).str.to_time("%H:%M:%S%.f", strict=False), time_unit=_US)
 
 
 def parse_iso(text: pl.Expr) -> pl.Expr:
@@ -71,8 +78,7 @@ def row_times(frame: pl.DataFrame) -> pl.DataFrame:
     has = frame.select(stamp=pl.col("stamp").is_not_null().any(), time_only=time_only.any(),
                        zone=pl.col("zone").is_not_null().any()).row(0, named=True)
     if not has["zone"]:       # most files write no zone: skip the zoned parse entirely
-        base = pl.col("date").str.replace_all("/", "-", literal=True) + " " + pl.col("time").str.replace(",", ".", literal=True)
-        env, env_zoned = base.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit=_US), pl.lit(False)
+        env, env_zoned = _naive(pl.col("date"), pl.col("time")), pl.lit(False)
     frame = frame.with_columns(
         _env=pl.when(time_only).then(None).otherwise(pl.coalesce(env, stamp) if has["stamp"] else env),
         _env_zoned=pl.when(pl.col("stamp").is_not_null()).then(stamp_zoned).otherwise(env_zoned),
@@ -125,14 +131,14 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
 
 def _embedded_dates(frame: pl.DataFrame) -> pl.DataFrame:
     """``at 2025-11-08 10:07:29 +0000`` in messages, looked for only where the envelope wrote no date."""
-    need = pl.col("_env").is_null() & pl.col("msg").str.contains(r"\d{4}-\d{2}-\d{2} \d{2}:").fill_null(False)
-    frame = frame.with_row_index("_e")     # rows may come from several files: `line` is not a key
-    rows = frame.filter(need).select("_e", "msg")
+    undated = frame["_env"].is_null()
+    rows = frame.select("msg").with_row_index("_row").filter(undated)     # most lines have a date: search the rest
+    rows = rows.filter(pl.col("msg").str.contains(r"\d{4}-\d{2}-\d{2} \d{2}:").fill_null(False))
     if not rows.height:
-        return frame.with_columns(_embedded=pl.lit(None, pl.Datetime(_US))).drop("_e")
+        return frame.with_columns(_embedded=pl.lit(None, pl.Datetime(_US)))
     emb = pl.col("msg").str.extract_groups(_EMBEDDED)
     value, _ = _datetime(emb.struct.field("1"), emb.struct.field("2"), emb.struct.field("3"))
-    return frame.join(rows.select("_e", _embedded=value), on="_e", how="left").sort("_e").drop("_e")
+    return scatter_rows(frame, rows.select("_row", _embedded=value), ["_embedded"])
 
 
 def _infer_dates(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
