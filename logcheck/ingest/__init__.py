@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..packs import Pack, load_pack
+from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
 from .classify import attach, classify, detect_stream, pattern_ids
 from .envelope import parse_envelopes
@@ -182,7 +182,8 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
 
     With ``columns``, what no later step reads goes now, chunk by chunk: the message stays only
     on continuation lines (``attach`` reads it there)."""
-    frame = row_times(classify(frame, pack, stream, formats, pid=pid).drop("text"))
+    fields = FIELDS if columns is None else tuple(f for f in FIELDS if f in columns)
+    frame = row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text"))
     if columns is None:
         return frame
     unread = [c for c in ("level", "component", "method", "path", "status") if c not in columns]

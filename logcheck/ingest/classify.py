@@ -88,10 +88,12 @@ def _is_plain(regex: str, literal: str) -> bool:
     return regex.removeprefix("(?i)").lower() == literal
 
 
-def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None) -> pl.DataFrame:
+def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
+             fields: tuple[str, ...] = FIELDS) -> pl.DataFrame:
     """Add ``kind``, ``continuation``, ``context`` and the field columns to a parsed frame.
 
-    ``pid`` is the rows' :func:`pattern_ids` when the caller has them already.
+    ``pid`` is the rows' :func:`pattern_ids` when the caller has them already; ``fields`` are the
+    named groups worth extracting (the others stay null: extraction is the costly part).
     """
     indented = pl.col("msg").str.starts_with(" ") | pl.col("msg").str.starts_with("\t")
     continuation = indented & (pl.col("msg").str.strip_chars() != "") & (pl.col("line") > 1)
@@ -102,7 +104,7 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid
     names = {i: kind for i, (kind, _, _) in enumerate(pack.patterns(stream))} if known else {}
     frame = frame.with_columns(_pid=pl.when(pl.col("continuation")).then(None).otherwise(pid))
     frame = frame.with_columns(kind=pl.col("_pid").replace_strict(names, default=None, return_dtype=pl.String))
-    frame = _fields(frame, pack, stream).drop("_pid")
+    frame = _fields(frame, pack, stream, fields).drop("_pid")
     return _context(frame, pack, formats)
 
 
@@ -120,13 +122,13 @@ def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
     ).drop("_row", "_known")
 
 
-def _fields(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.DataFrame:
+def _fields(frame: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...] = FIELDS) -> pl.DataFrame:
     """Named groups of the pattern that classified each row, extracted on that pattern's rows only."""
     json_user = frame["user"] if "user" in frame.columns else None   # JSON envelopes name the user themselves
     frame = frame.drop([c for c in FIELDS if c in frame.columns]).with_row_index("_row")
     parts = []
     for i, (_, regex, _) in enumerate(pack.patterns(stream) if stream in ("ios", "backend") else []):
-        names = [name for name in FIELDS if f"(?P<{name}>" in regex]
+        names = [name for name in FIELDS if f"(?P<{name}>" in regex and name in wanted]
         if not names:
             continue
         rows = frame.filter(pl.col("_pid") == i).select("_row", "msg")
