@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .align import apply_clock, estimate_clock
-from .correlate import Correlated, correlate
+from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
 from .frames import mapped
 from .ingest import InputSummary, ingest
@@ -24,6 +24,7 @@ class Incident(Correlated):
     inputs: list[InputSummary]
     clock: pl.DataFrame
     window: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+    kinds_seen: frozenset[str] = frozenset()    # in the inputs, before unread backend lines were left out
 
 
 def load(
@@ -59,7 +60,8 @@ def load(
         raise UsageError("--since must be earlier than --until")
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, progress=progress)
     progress.stage("aligning and correlating")
-    events, inputs = for_correlation(ingested.events), ingested.inputs
+    kinds_seen = frozenset(ingested.events["kind"].drop_nulls().unique().cast(pl.String).to_list())
+    events, inputs = for_correlation(ingested.events, pack), ingested.inputs
     del ingested    # a fleet's full table is several times its file: let it go now
     clock = estimate_clock(events, offsets, zones)
     events = apply_clock(events, clock)
@@ -69,7 +71,8 @@ def load(
     warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
-    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, window=window)
+    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, window=window,
+                    kinds_seen=kinds_seen)
 
 
 # What align, correlate, evaluate and the reports read. A cited line's message is parsed again
@@ -78,12 +81,19 @@ CORRELATION_COLUMNS = ("ts", "ts_written", "ts_quality", "zoned", "stream", "fil
                        "user_prefix", "meal", "server_ts", "code", "reason", "attempt", "raw")
 
 
-def for_correlation(events: pl.DataFrame) -> pl.DataFrame:
-    """Events, and the first and last timed lines of each file (they bound the time its file
-    covers), in the columns correlation reads; files and kinds as categories."""
+def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+    """What correlation reads, in its columns, with files and kinds as categories.
+
+    Rows: client events; backend events of kinds the pack or the correlation code reads, or that
+    name a user (a fleet's HTTP access lines are neither, and a third of its lines); and the first
+    and last timed lines of each file, which bound the time the file covers.
+    """
     ts = pl.col("ts")
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
-    return events.filter(pl.col("kind").is_not_null() | edge.fill_null(False)).select(
+    read = sorted(pack.read_kinds() | CODE_KINDS)
+    kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | pl.col("kind").cast(pl.String).is_in(read)
+                                           | pl.col("user").is_not_null() | pl.col("user_prefix").is_not_null())
+    return events.filter(kept | edge.fill_null(False)).select(
         [pl.col(c).cast(pl.Categorical) if c in ("file", "kind") else pl.col(c) for c in CORRELATION_COLUMNS])
 
 

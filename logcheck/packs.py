@@ -192,6 +192,23 @@ class Pack:
     def kinds(self) -> list[str]:
         return [k for s in STREAMS for k in self.model.vocabulary.get(s, {})]
 
+    def read_kinds(self) -> set[str]:
+        """Kinds the pack names outside its vocabulary (liveness, decisions, rules, notes aside)."""
+        named: set[str] = set()
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                named.add(value)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, (list, tuple, set)):
+                for v in value:
+                    walk(v)
+
+        walk(self.model.model_dump(exclude={"vocabulary", "notes"}))
+        return named & set(self.kinds())
+
 
 _SELECTORS = ("each", "by", "after", "unless", "answer", "bad", "instead")
 

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from logcheck import load
+import logcheck
+from logcheck import load, verify
+from logcheck.correlate import CODE_KINDS
+from logcheck.packs import Pack
 from logcheck.simulate import Scenario, simulate
 
-from .conftest import SEED, USER
+from .conftest import SAMPLES, SEED, USER
 
 U2 = "4eb4c27c-9999-4aaa-8bbb-000000000002"
 
@@ -164,3 +169,19 @@ def test_tables_convert_to_pandas():
     incident = load([str(SEED)], users={"ios.log": "4eb4c27c"})
     frame = incident.decisions.to_pandas()
     assert list(frame["cause"]) == ["registry_stale"] and len(incident.events.to_pandas()) == 7
+
+
+def test_code_kinds_name_every_kind_the_code_reads():
+    # for_correlation leaves out backend lines of kinds nobody reads: a kind the code names must be listed
+    source = "".join(p.read_text() for p in Path(logcheck.__file__).parent.rglob("*.py"))
+    named = set(re.findall(r'"((?:client|server)\.[a-z_]+)"', source))
+    assert named and named <= CODE_KINDS
+
+
+@pytest.mark.parametrize("sample", ["incident-2025-11-08", "fleet-json", "deploy-midway", "backgrounded"])
+def test_leaving_out_unread_backend_lines_changes_no_result(sample, monkeypatch):
+    kept = verify([str(SAMPLES / sample)])
+    monkeypatch.setattr(Pack, "read_kinds", lambda self: set(self.kinds()))    # keep every line
+    everything = verify([str(SAMPLES / sample)])
+    assert everything.incident.events.height > kept.incident.events.height or sample != "fleet-json"
+    assert everything.json_text() == kept.json_text()

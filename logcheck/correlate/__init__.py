@@ -17,6 +17,15 @@ from .liveness import flags_at
 from .timelines import pings, sessions
 
 
+# Kinds this package's code names itself (beyond those the pack's rules name); a test keeps it whole.
+CODE_KINDS = frozenset({
+    "client.closed", "client.connected", "client.meal_completed_poll", "client.meal_completed_ws",
+    "client.meal_submitted", "client.ping_sent", "client.poll", "client.pong_received", "server.connected",
+    "server.disconnected", "server.meal_completed", "server.meal_processing", "server.notify_sent",
+    "server.notify_skipped", "server.ping_received", "server.registry_refreshed",
+})
+
+
 @dataclass(kw_only=True)
 class Correlated:
     """Events with identities and liveness flags, and the tables derived from them."""
