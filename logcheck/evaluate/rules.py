@@ -261,7 +261,8 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     runs = rows.filter(pl.col("_beat")).group_by("file", "_run").agg(
         start=pl.col("t").min(), end=pl.col("t").max(), first_line=pl.col("line").min(), last_line=pl.col("line").max(),
         first_raw=pl.col("raw").first(), last_raw=pl.col("raw").last(), beats=pl.len(), open=pl.col("_open").all(),
-    ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6).sort("duration_s", descending=True)
+    ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6).sort(
+        "duration_s", "file", "first_line", descending=[True, False, False])     # ties: the same run every time
     best = runs.row(0, named=True) if runs.height else None
     longest = best["duration_s"] if best else 0.0
     open_longest = runs.filter(pl.col("open"))["duration_s"].max() if runs.height else None
