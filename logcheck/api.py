@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -58,7 +59,8 @@ def load(
         pack = load_pack(pack, settings)
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until")
-    ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, progress=progress)
+    ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=lines_needed(pack),
+                      progress=progress)
     progress.stage("aligning and correlating")
     kinds_seen = frozenset(ingested.events["kind"].drop_nulls().unique().cast(pl.String).to_list())
     events, inputs = for_correlation(ingested.events, pack), ingested.inputs
@@ -90,11 +92,24 @@ def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     """
     ts = pl.col("ts")
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
-    read = sorted(pack.read_kinds() | CODE_KINDS)
-    kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | pl.col("kind").cast(pl.String).is_in(read)
-                                           | pl.col("user").is_not_null() | pl.col("user_prefix").is_not_null())
+    backend = _backend_lines_read(pack) | pl.col("user_prefix").is_not_null()
+    kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | backend)
     return events.filter(kept | edge.fill_null(False)).select(
         [pl.col(c).cast(pl.Categorical) if c in ("file", "kind") else pl.col(c) for c in CORRELATION_COLUMNS])
+
+
+def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:
+    """For ``ingest(keep=...)``: the lines :func:`for_correlation` keeps, as a chunk of a file of
+    that stream can tell (``user`` there is the id as written, full or prefix)."""
+    def keep(stream: str) -> pl.Expr:
+        event = pl.col("kind").is_not_null()
+        return event if stream == "ios" else event & _backend_lines_read(pack)
+    return keep
+
+
+def _backend_lines_read(pack: Pack) -> pl.Expr:
+    read = sorted(pack.read_kinds() | CODE_KINDS)
+    return pl.col("kind").cast(pl.String).is_in(read) | pl.col("user").is_not_null()
 
 
 def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from pathlib import Path
 
@@ -10,11 +11,15 @@ import pytest
 
 import logcheck
 from logcheck import load, verify
+from logcheck.api import CORRELATION_COLUMNS, lines_needed
 from logcheck.correlate import CODE_KINDS
+
 from logcheck.packs import Pack
 from logcheck.simulate import Scenario, simulate
 
 from .conftest import SAMPLES, SEED, USER
+
+ingest_module = importlib.import_module("logcheck.ingest")   # the package; `logcheck.ingest` is also a function
 
 U2 = "4eb4c27c-9999-4aaa-8bbb-000000000002"
 
@@ -185,3 +190,18 @@ def test_leaving_out_unread_backend_lines_changes_no_result(sample, monkeypatch)
     everything = verify([str(SAMPLES / sample)])
     assert everything.incident.events.height > kept.incident.events.height or sample != "fleet-json"
     assert everything.json_text() == kept.json_text()
+
+
+@pytest.mark.parametrize("sample", ["fleet-json", "incident-2025-11-08", "deploy-midway"])
+def test_large_files_in_chunks_give_the_same_result(sample, monkeypatch):
+    # files of CHUNK_LINES or more are parsed in chunks, which leave out lines correlation never
+    # reads; tiny chunks force that path on every file, at odd boundaries
+    whole = verify([str(SAMPLES / sample)])
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 37)
+    chunked = verify([str(SAMPLES / sample)])
+    assert chunked.json_text() == whole.json_text()
+    pack = whole.incident.pack
+    every = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS)
+    needed = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS, keep=lines_needed(pack))
+    assert [s.as_dict() for s in needed.inputs] == [s.as_dict() for s in every.inputs]   # left out, still counted
+    assert needed.events.height < every.events.height or sample == "incident-2025-11-08"   # its lines all count

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -84,6 +85,7 @@ def ingest(
     date: dt.date | None = None,
     streams: dict[str, str] | None = None,
     columns: tuple[str, ...] | None = None,
+    keep: Callable[[str], pl.Expr] | None = None,
     progress: Progress = SILENT,
 ) -> Ingested:
     """Read every input into events.
@@ -95,6 +97,9 @@ def ingest(
         streams: ``{path: "ios" | "backend"}`` to force a file's stream.
         columns: only these of ``EVENT_COLUMNS`` (with ``file`` and ``kind`` as categories), for
             callers that read a few: a fleet's full table is several times the size of its file.
+        keep: ``keep(stream)`` says which lines the caller needs (over ``kind`` and ``user``); the
+            others may be left out where that changes nothing else: chunks of a large file in
+            which every line has its own date and time. They are still counted in the summary.
         progress: where to report lines parsed (see ``logcheck.progress``).
     """
     if isinstance(paths, str):
@@ -112,6 +117,7 @@ def ingest(
     # large files in chunks on all cores; small files parsed together, a batch at a time
     small = [i for i, (_, f, s) in enumerate(parsed) if not s.damage.skipped and f.height < CHUNK_LINES]
     done = _parse_small([(i, parsed[i][1], parsed[i][0].stream) for i in small], pack, formats, columns, progress)
+    left_out: dict[int, pl.DataFrame] = {}
     for i, (source, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
@@ -119,24 +125,24 @@ def ingest(
             frame, summary.stream, summary.repaired_lines = done[i]
         else:
             progress.stage(f"parsing {source.name}", total=frame.height)
-            frame, summary.stream, summary.repaired_lines = _parse(frame, pack, formats, source.stream, columns, progress)
-        summary.format = _dominant(frame["envelope"])
+            frame, summary.stream, summary.repaired_lines, left_out[i] = _parse(
+                frame, pack, formats, source.stream, columns, keep, progress)
         parsed[i] = (source, frame, summary)
 
     progress.stage("dating lines", total=None)
     anchors = [anchor_date(f) for _, f, s in parsed if f.height and not s.damage.skipped]
     fallback = next((a for a in anchors if a is not None), None)
     tables = []
-    for source, frame, summary in parsed:
+    for i, (source, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
         frame, warning = assign(frame, date, fallback)
         if warning:
             summary.warnings.append(warning)
-        summary.lines = frame.height
-        summary.events = int(frame["kind"].is_not_null().sum())
-        summary.context = int(frame["context"].fill_null(False).sum())
+        counts = _tally([frame] + ([left_out[i]] if i in left_out else []))
+        summary.lines, summary.events, summary.context = (int(counts[c].sum()) for c in ("lines", "events", "context"))
         summary.unrecognised = summary.lines - summary.events - summary.context
+        summary.format = _dominant(counts)
         tables.append(_finish(frame, source.name, summary.stream, columns))
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
     return Ingested(events, [s for _, _, s in parsed])
@@ -146,8 +152,10 @@ CHUNK_LINES = 400_000
 
 
 def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None, columns: tuple[str, ...] | None = None,
-           progress: Progress = SILENT) -> tuple[pl.DataFrame, str, int]:
-    """Repair, envelopes and classification, in chunks of lines on a thread pool.
+           keep: Callable[[str], pl.Expr] | None = None,
+           progress: Progress = SILENT) -> tuple[pl.DataFrame, str, int, pl.DataFrame]:
+    """Repair, envelopes and classification, in chunks of lines on a thread pool; also the
+    counts (see :func:`_tally`) of the lines ``keep`` let go.
 
     polars releases the GIL, so chunks run on all cores; steps that need the whole file
     (continuation parents here, dates later) run after the chunks are joined.
@@ -161,19 +169,41 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
     first, repaired = envelopes(chunks[0])
     stream = forced or detect_stream(first, pack)
 
-    def job(i: int) -> tuple[pl.DataFrame, int]:
+    def job(i: int) -> tuple[pl.DataFrame, int, pl.DataFrame]:
         part, fixed = (first, repaired) if i == 0 else envelopes(chunks[i])
         out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
-        return out, fixed
+        out, gone = _leave_out(out, keep(stream)) if keep is not None else (out, out.clear())
+        return out, fixed, _tally([gone])
 
     if len(chunks) == 1:
         parts = [job(0)]
     else:
         with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
             parts = list(pool.map(job, range(len(chunks))))
-    joined = pl.concat([p for p, _ in parts], how="diagonal_relaxed")
-    return attach(joined, pack), stream, sum(n for _, n in parts)
+    joined = pl.concat([p for p, _, _ in parts], how="diagonal_relaxed")
+    return attach(joined, pack), stream, sum(n for _, n, _ in parts), _tally([t for _, _, t in parts])
+
+
+def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept, left out) lines of a chunk. Only where every line has its own date and time and
+    none continues another, so that no later step (inheritance, date inference, continuation
+    parents) can reach a line left out; the first line and the earliest and latest stay, as the
+    file's anchor date and time span."""
+    env = chunk["_env"]
+    if env.null_count() or chunk["continuation"].any():
+        return chunk, chunk.clear()
+    edge = (pl.col("_env") == env.min()) | (pl.col("_env") == env.max()) | (pl.int_range(pl.len()) == 0)
+    mask = chunk.select((keep.fill_null(False) | edge).alias("_keep"))["_keep"]
+    return chunk.filter(mask), chunk.filter(~mask)
+
+
+def _tally(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Lines, events and context per envelope, summed over ``frames`` (tallies or parsed lines)."""
+    parts = [f if "lines" in f.columns else f.group_by(pl.col("envelope").cast(pl.String)).agg(
+        lines=pl.len().cast(pl.Int64), events=pl.col("kind").is_not_null().sum().cast(pl.Int64),
+        context=pl.col("context").fill_null(False).sum().cast(pl.Int64)) for f in frames]
+    return pl.concat(parts).group_by("envelope").sum()
 
 
 def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
@@ -242,11 +272,11 @@ def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(component=parsed["component"], message=parsed["msg"])
 
 
-def _dominant(envelopes: pl.Series) -> str:
-    counts = envelopes.filter(envelopes != "bare").value_counts(sort=True)
-    if not counts.height:
+def _dominant(counts: pl.DataFrame) -> str:
+    """The envelope of most lines, and up to two others seen (from :func:`_tally`)."""
+    names = counts.filter(pl.col("envelope") != "bare").sort(["lines", "envelope"], descending=[True, False])["envelope"].to_list()
+    if not names:
         return "bare"
-    names = counts[:, 0].to_list()
     return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
 
 
