@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import importlib
 
 import polars as pl
 import pytest
 
 from logcheck import ingest, read_events
-from logcheck.api import CORRELATION_COLUMNS
+from logcheck.api import CORRELATION_COLUMNS, lines_needed
+from logcheck.packs import load_pack
 
 from .conftest import SAMPLES, SEED, USER
+
+ingest_module = importlib.import_module("logcheck.ingest")
 
 
 def by_line(events: pl.DataFrame, name: str) -> dict[int, dict]:
@@ -169,3 +173,29 @@ def test_a_few_columns_are_the_same_values_as_the_full_table(sample):
     assert same.equals(full.events.select(CORRELATION_COLUMNS))
     assert [s.as_dict() for s in lean.inputs] == [s.as_dict() for s in full.inputs]
     assert full.events["server_ts"].is_not_null().any() or sample in ("fleet-json",)
+
+
+def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
+    # a fleet log: HTTP access lines (left out), pings, decisions, and now and then an indented
+    # continuation, some right at a chunk's start, whose event may sit in a chunk that left lines out
+    lines = []
+    for i in range(120):
+        t = f"2025/11/08 10:{i // 60:02d}:{i % 60:02d}.{i:06d}"
+        user = f"{i % 7:08x}-2c83-4bad-8bad-07374db7d79d"
+        lines.append(f"[HTTP] {t} GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)")
+        lines.append(f"[WebSocket] {t} Ping from user {user} - connection refreshed")
+        if i % 9 == 4:
+            lines.append(f"    Backend timestamp: 2025-11-08T10:{i // 60:02d}:{i % 60:02d}Z")
+        if i % 5 == 0:
+            lines.append(f"[MealLogAI] {t} ❌ User {user[:8]}... not connected to WebSocket, skipping notification")
+        lines.append(f"[DB] {t} pool stats: open=12 idle=9 wait=0")
+    folder = write({"backend.log": "\n".join(lines) + "\n"})
+    pack = load_pack("ws-registry")
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 23)
+    every = ingest([str(folder)], pack)
+    needed = ingest([str(folder)], pack, keep=lines_needed(pack))
+    assert [s.as_dict() for s in needed.inputs] == [s.as_dict() for s in every.inputs]
+    assert 0 < needed.events.height < every.events.height
+    kept = every.events.join(needed.events.select("line"), on="line", how="semi")
+    assert needed.events.equals(kept)
+    assert needed.events["server_ts"].drop_nulls().len() == every.events["server_ts"].drop_nulls().len() > 0

@@ -188,12 +188,14 @@ def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None
 def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(kept, left out) lines of a chunk. Only where every line has its own date and time and
     none continues another, so that no later step (inheritance, date inference, continuation
-    parents) can reach a line left out; the first line and the earliest and latest stay, as the
-    file's anchor date and time span."""
+    parents) can reach a line left out; the first and last lines stay (a file's anchor date; what
+    a continuation or a timeless line in the next chunk goes back to), and the earliest and latest
+    (the time the file covers)."""
     env = chunk["_env"]
     if env.null_count() or chunk["continuation"].any():
         return chunk, chunk.clear()
-    edge = (pl.col("_env") == env.min()) | (pl.col("_env") == env.max()) | (pl.int_range(pl.len()) == 0)
+    ends = (pl.int_range(pl.len()) == 0) | (pl.int_range(pl.len()) == pl.len() - 1)   # what the next chunk inherits
+    edge = (pl.col("_env") == env.min()) | (pl.col("_env") == env.max()) | ends
     mask = chunk.select((keep.fill_null(False) | edge).alias("_keep"))["_keep"]
     return chunk.filter(mask), chunk.filter(~mask)
 

@@ -150,11 +150,14 @@ def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     frame = frame.with_columns(
         parent=pl.when(~pl.col("continuation")).then(pl.col("line")).otherwise(None).forward_fill()
     )
-    for name, pattern in pack.model.attach.items():
-        value = pl.col("msg").str.extract("(?i)" + pattern, 1)
+    names = list(pack.model.attach) if frame["continuation"].any() else []   # a fleet log mostly has none
+    rows = frame.select("line", _row=pl.int_range(pl.len(), dtype=pl.UInt32)) if names else None
+    for name in names:
+        value = pl.col("msg").str.extract("(?i)" + pack.model.attach[name], 1)
         carried = frame.filter(pl.col("continuation")).select(pl.col("parent"), value.alias(name)).drop_nulls(name)
-        carried = carried.unique("parent", keep="first").select(_row=pl.col("parent") - 1, **{name: pl.col(name)})
-        frame = scatter_rows(frame, carried, [name])     # one file, sorted: line N is row N - 1
+        # lines may have been left out (ingest's keep): find the parent's row by its line number
+        carried = carried.unique("parent", keep="first").join(rows, left_on="parent", right_on="line").select("_row", name)
+        frame = scatter_rows(frame, carried, [name])
         if name.endswith("_ts"):
             frame = frame.with_columns(parse_iso(pl.col(name)).alias(name))
     if "server_ts" not in frame.columns:
