@@ -92,15 +92,14 @@ def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     """
     ts = pl.col("ts")
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
-    backend = _backend_lines_read(pack) | pl.col("user_prefix").is_not_null()
-    kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | backend)
+    kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
     return events.filter(kept | edge.fill_null(False)).select(
         [pl.col(c).cast(pl.Categorical) if c in ("file", "kind") else pl.col(c) for c in CORRELATION_COLUMNS])
 
 
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:
     """For ``ingest(keep=...)``: the lines :func:`for_correlation` keeps, as a chunk of a file of
-    that stream can tell (``user`` there is the id as written, full or prefix)."""
+    that stream can tell."""
     def keep(stream: str) -> pl.Expr:
         event = pl.col("kind").is_not_null()
         return event if stream == "ios" else event & _backend_lines_read(pack)
@@ -109,7 +108,7 @@ def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:
 
 def _backend_lines_read(pack: Pack) -> pl.Expr:
     read = sorted(pack.read_kinds() | CODE_KINDS)
-    return pl.col("kind").cast(pl.String).is_in(read) | pl.col("user").is_not_null()
+    return pl.col("kind").cast(pl.String).is_in(read) | pl.col("user").is_not_null() | pl.col("user_prefix").is_not_null()
 
 
 def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],

@@ -188,6 +188,8 @@ def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
             lines.append(f"    Backend timestamp: 2025-11-08T10:{i // 60:02d}:{i % 60:02d}Z")
         if i % 5 == 0:
             lines.append(f"[MealLogAI] {t} ❌ User {user[:8]}... not connected to WebSocket, skipping notification")
+        if i % 11 == 3:     # a kind no rule reads, naming a user by prefix: kept
+            lines.append(f"[WebSocket] {t} Removing stale connection for user {user[:8]}...")
         lines.append(f"[DB] {t} pool stats: open=12 idle=9 wait=0")
     folder = write({"backend.log": "\n".join(lines) + "\n"})
     pack = load_pack("ws-registry")
@@ -199,3 +201,4 @@ def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
     kept = every.events.join(needed.events.select("line"), on="line", how="semi")
     assert needed.events.equals(kept)
     assert needed.events["server_ts"].drop_nulls().len() == every.events["server_ts"].drop_nulls().len() > 0
+    assert (needed.events["kind"] == "server.registry_removed").sum() == 11

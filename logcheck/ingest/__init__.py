@@ -215,7 +215,7 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
     With ``columns``, what no later step reads goes now, chunk by chunk: the message stays only
     on continuation lines (``attach`` reads it there)."""
     fields = FIELDS if columns is None else tuple(f for f in FIELDS if f in columns)
-    frame = row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text"))
+    frame = _identities(row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text")))
     if columns is None:
         return frame
     unread = [c for c in ("level", "component", "method", "path", "status") if c not in columns]
@@ -282,7 +282,8 @@ def _dominant(counts: pl.DataFrame) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
 
 
-def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
+def _identities(frame: pl.DataFrame) -> pl.DataFrame:
+    """``user``, ``user_prefix`` and ``meal`` as correlation compares them (row by row: in chunks)."""
     def ident(col: str) -> tuple[pl.Expr, pl.Expr]:
         # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
         v = pl.col(col).str.to_lowercase()
@@ -290,17 +291,18 @@ def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...
         prefix = v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
         return pl.when(full).then(v), pl.when(full).then(v.str.slice(0, 8)).otherwise(prefix)
 
+    user, user_prefix = ident("user")
+    meal_full, meal_prefix = ident("meal")
+    return frame.with_columns(user=user, user_prefix=user_prefix, meal=pl.coalesce(meal_full, meal_prefix))
+
+
+def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
     wanted = {c: t for c, t in EVENT_COLUMNS.items() if columns is None or c in columns}
     if columns is not None:
         wanted.update({c: pl.Categorical for c in ("file", "kind") if c in wanted})
     if not frame.width:
         return pl.DataFrame(schema=wanted)
-    user, user_prefix = ident("user")
-    meal_full, meal_prefix = ident("meal")
-    frame = frame.with_columns(
-        user=user, user_prefix=user_prefix, meal=pl.coalesce(meal_full, meal_prefix),
-        file=pl.lit(name), stream=pl.lit(stream), message=pl.col("msg"),
-        context=pl.col("context").fill_null(False),
-    )
+    frame = frame.with_columns(file=pl.lit(name), stream=pl.lit(stream), message=pl.col("msg"),
+                               context=pl.col("context").fill_null(False))
     frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in wanted.items() if c not in frame.columns])
     return frame.select([pl.col(c).cast(t) for c, t in wanted.items()])
