@@ -85,7 +85,7 @@ def apply_clock(events: pl.DataFrame, clock: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("zoned") & pl.col("_sample_zoned").not_().fill_null(False)).then(pl.col("skew_seconds"))
         .otherwise(pl.col("offset_seconds")).fill_null(0.0)
     )
-    fraction = pl.col("ts_written").str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars()
+    fraction = pl.col("ts_digits")
     written = pl.when(fraction.is_null()).then(1.0).otherwise(pl.lit(10.0).pow(-fraction.cast(pl.Float64)))
     # an inherited time is an interval: from the line it came from to the next timed line
     # (to the end of that line's own interval)

@@ -25,7 +25,7 @@ from .timestamps import anchor_date, assign, row_times
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = {
-    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
+    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_digits": pl.UInt8, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
     "stream": pl.Categorical, "file": pl.String, "line": pl.UInt32, "envelope": pl.Categorical,
     "component": pl.String, "level": pl.Categorical, "kind": pl.String, "user": pl.String,
     "user_prefix": pl.String, "meal": pl.String, "server_ts": pl.Datetime("us"), "code": pl.String,

@@ -69,7 +69,7 @@ def row_times(frame: pl.DataFrame) -> pl.DataFrame:
     """Everything each line says of its own time; row by row, so it runs on chunks in parallel.
 
     Adds ``_env`` (the envelope's date and time, or the JSON stamp), ``_env_zoned``, ``_embedded``,
-    ``_sec`` (the time of a time-only line) and ``ts_written``; drops the envelope's
+    ``_sec`` (the time of a time-only line), ``ts_written`` and ``ts_digits``; drops the envelope's
     date/time/zone/stamp strings. (``server_ts`` comes later, from continuation lines.)
     """
     env, env_zoned = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
@@ -92,7 +92,10 @@ def row_times(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("time"),
         pl.when(pl.col("_embedded").is_not_null()).then(pl.col("msg").str.extract(_EMBEDDED, 0)),
     )
-    return frame.with_columns(ts_written=written).drop("date", "time", "zone", "stamp")
+    frame = frame.with_columns(ts_written=written)
+    # how finely the line wrote its time (alignment allows for it); null: whole seconds
+    digits = pl.col("ts_written").str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
+    return frame.with_columns(ts_digits=digits).drop("date", "time", "zone", "stamp")
 
 
 def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
