@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shlex
 import sys
@@ -66,13 +65,14 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
         zones=tz, users=user_map, since=since, until=until, settings=settings,
         command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress_for(quiet or json_out == "-"),
     )
-    if json_out:
-        text = result.json_text()
-        if json_out == "-":
-            click.echo(text)
-        else:
-            with open(json_out, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
+    if json_out == "-":
+        out = click.get_text_stream("stdout")
+        result.write_json(out)
+        out.write("\n")
+    elif json_out:
+        with open(json_out, "w", encoding="utf-8") as fh:
+            result.write_json(fh)
+            fh.write("\n")
     write_reports(result, html_out, junit_out, markdown_out)
     if fmt == "github":
         click.echo(github_annotations(result))

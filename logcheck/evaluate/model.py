@@ -1,10 +1,11 @@
 """Plain result objects: what each check found, and the run's verdict. JSON comes from here."""
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TextIO
 
 import polars as pl
 
@@ -97,15 +98,28 @@ class Result:
         return self._json(self.decisions)
 
     def json_text(self) -> str:
-        """:meth:`to_json` as indented text, decisions one per line; written by polars, as
-        building a dict per decision costs seconds at fleet scale."""
-        marker = "\u0000decisions\u0000"
-        text = json.dumps(self._json(marker), indent=2, default=str)
-        ndjson = self.decision_table.write_ndjson() if self.decision_table.height else ""
-        # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped, so this is exact)
-        rows = ndjson.replace('"role":"decision","seconds_before":null}', '"role":"decision"}').splitlines()
-        body = "[\n    " + ",\n    ".join(rows) + "\n  ]" if rows else "[]"
-        return text.replace(json.dumps(marker), body, 1)
+        """:meth:`to_json` as indented text, decisions one per line (see :meth:`write_json`)."""
+        out = io.StringIO()
+        self.write_json(out)
+        return out.getvalue()
+
+    def write_json(self, out: TextIO) -> None:
+        """Write :meth:`to_json` as indented text, decisions one per line. Decisions are written by
+        polars: a dict per decision costs seconds at fleet scale, and the text is written in
+        pieces, not joined into one string of hundreds of megabytes."""
+        marker = json.dumps("\u0000decisions\u0000")
+        head, tail = json.dumps(self._json(json.loads(marker)), indent=2, default=str).split(marker, 1)
+        out.write(head)
+        if self.decision_table.height:
+            # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
+            rows = self.decision_table.write_ndjson().rstrip("\n")
+            rows = rows.replace('"role":"decision","seconds_before":null}', '"role":"decision"}')
+            out.write("[\n    ")
+            out.write(rows.replace("\n", ",\n    "))
+            out.write("\n  ]")
+        else:
+            out.write("[]")
+        out.write(tail)
 
     def _json(self, decisions: Any) -> dict:
         return {

@@ -130,7 +130,7 @@ def _split_lines(data: bytes) -> pl.Series:
                         new_columns=["raw"], infer_schema=False, encoding="utf8-lossy", raise_if_empty=False)
     raw = frame["raw"].fill_null("").slice(int(shield))
     if data.endswith(b"\r"):                 # a cut last line keeps its \r
-        raw = raw.str.strip_suffix("\r")
+        raw = raw.scatter(len(raw) - 1, raw[-1].removesuffix("\r"))
     return raw
 
 
