@@ -66,7 +66,7 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
         command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress_for(quiet or json_out == "-"),
     )
     if json_out == "-":
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         result.write_json(out)
         out.write("\n")
     elif json_out:
