@@ -13,7 +13,7 @@ from ..frames import scatter_rows
 from ..packs import Pack, all_rules, selectors
 from .decisions import decisions, meals
 from .identity import resolve
-from .liveness import flags_at
+from .liveness import Liveness
 from .timelines import pings, sessions
 
 
@@ -45,15 +45,16 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
     ident = resolve(events, user_map)
     ev = ident.events.with_row_index("_row")
     # liveness flags are costly columns: only for the kinds the pack's rules select with `where:`
-    flagged = flags_at(ev.filter(pl.col("kind").is_in(sorted(flagged_kinds(pack)))), ev, pack)
+    live = Liveness.of(ev, pack)    # built once: three sets of points ask it
+    flagged = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(flagged_kinds(pack)))))
     keep = ["active", "active_by_allowance", "client_covered", "backend_covered", "since_alive_s"]
     ev_flags = flags_at_index(ev, flagged, keep)
-    decided = decisions(ev_flags, pack)
+    decided = decisions(ev_flags, pack, live)
     return Correlated(
         events=ev_flags,
         users=ident.users,
         decisions=decided,
-        meals=meals(ev_flags, decided, pack),
+        meals=meals(ev_flags, decided, live),
         sessions=sessions(ev_flags, pack),
         pings=pings(ev_flags, pack),
         client_users=ident.files,

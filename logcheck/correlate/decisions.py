@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..packs import Pack
-from .liveness import flags_at
+from .liveness import Liveness
 
 _FLAGS = ("active", "client_covered", "connected_before", "disconnected_before")
 
@@ -28,11 +28,11 @@ def cause_expr(pack: Pack) -> pl.Expr:
     return expr.otherwise(None) if expr is not None else pl.lit(None, pl.String)
 
 
-def decisions(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+def decisions(events: pl.DataFrame, pack: Pack, live: Liveness) -> pl.DataFrame:
     """One row per decision: user, time, outcome, cause, the flags and the deciding evidence."""
     kinds = pack.model.liveness.decisions
     rows = events.filter(pl.col("kind").is_in(list(kinds.values())))
-    rows = flags_at(rows, events, pack)
+    rows = live.flags_at(rows)
     stale_after = pack.params.get("stale_after", 60.0)
     rows = rows.with_columns(
         outcome=pl.when(pl.col("kind") == kinds["sent"]).then(pl.lit("sent")).otherwise(pl.lit("skipped")))
@@ -61,10 +61,10 @@ def decisions(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     return rows.sort("ts_server", "file", "line")
 
 
-def meals(events: pl.DataFrame, decided: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+def meals(events: pl.DataFrame, decided: pl.DataFrame, live: Liveness) -> pl.DataFrame:
     """One row per server completion: was its user active, and how did the client first see it."""
     done = events.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_not_null())
-    done = flags_at(done, events, pack).rename({"active": "active_at_completion"})
+    done = live.flags_at(done).rename({"active": "active_at_completion"})
     seen = (events.filter(pl.col("kind").is_in(["client.meal_completed_ws", "client.meal_completed_poll"])
                           & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
             .select("uid", seen_ts="ts_server", seen_kind="kind", seen_file="file", seen_line="line")

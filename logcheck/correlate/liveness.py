@@ -8,6 +8,9 @@ clock estimate's uncertainty; ``active_by_allowance`` says when a point needed t
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import polars as pl
 
 from ..packs import Pack
@@ -34,46 +37,59 @@ def spans(events: pl.DataFrame) -> pl.DataFrame:
             .group_by("file").agg(uid=pl.col("uid").first(), start=pl.col("ts_server").min(), end=pl.col("ts_server").max()))
 
 
-def flags_at(points: pl.DataFrame, events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``)."""
-    live = pack.model.liveness
-    window = pack.params.get("active_window", 60.0)
-    # recompute, never reuse: the points may carry flags computed for other rows or times
-    stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
-    pts = points.drop(stale).with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
-    valid = pts.filter(pl.col("_on").is_not_null()).sort("_on")
-    for kinds, prefix, strategy in ((live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
-                                    (live.connect, "connect", "backward"), (live.connect, "next", "forward")):
-        ref = _ref(events, kinds, prefix)
-        valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
-    allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
-        pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
-    since_alive = _seconds("ts_server", "alive_ts")
-    not_ended = pl.col("gone_ts").is_null() | (pl.col("gone_ts") < pl.col("alive_ts"))
-    valid = valid.with_columns(
-        since_alive_s=since_alive,
-        since_connect_s=_seconds("ts_server", "connect_ts"),
-        active=(pl.col("alive_ts").is_not_null() & (since_alive <= window + allowance) & not_ended).fill_null(False),
-        active_by_allowance=(pl.col("alive_ts").is_not_null() & (since_alive > window) & (since_alive <= window + allowance)
-                             & not_ended).fill_null(False),
-        connected_before=pl.col("connect_ts").is_not_null(),
-        disconnected_before=(pl.col("gone_ts").is_not_null() &
-                             (pl.col("alive_ts").is_null() | (pl.col("gone_ts") >= pl.col("alive_ts")))),
-    )
-    valid = _coverage(valid, events)
-    out = pts.drop("_on").join(valid.drop([c for c in pts.columns if c not in ("_p",)] + ["_on"], strict=False),
-                               on="_p", how="left")
-    return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS]).drop("_p")
+@dataclass
+class Liveness:
+    """Each user's liveness evidence, ends and connects, sorted for as-of joins, and the time the
+    logs cover: built once per incident, asked about any set of points."""
 
+    pack: Pack
+    refs: list[tuple[str, str, pl.DataFrame]]       # (prefix, join strategy, table)
+    clients: pl.DataFrame                           # spans of the client files
+    backend: tuple[Any, Any]                        # first and last backend time
 
-def _coverage(points: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    client = spans(events)
-    slack = pl.duration(seconds=1)
-    hits = (points.select("_p", "uid", "ts_server").join(client, on="uid", how="inner")
-            .filter((pl.col("ts_server") >= pl.col("start") - slack) & (pl.col("ts_server") <= pl.col("end") + slack))
-            .group_by("_p").agg(client_file=pl.col("file").first()))
-    backend = events.filter((pl.col("stream") == "backend") & pl.col("ts_server").is_not_null())
-    lo, hi = backend["ts_server"].min(), backend["ts_server"].max()
-    covered = (pl.col("ts_server") >= lo) & (pl.col("ts_server") <= hi) if lo is not None else pl.lit(False)
-    return points.join(hits, on="_p", how="left").with_columns(
-        client_covered=pl.col("client_file").is_not_null(), backend_covered=covered.fill_null(False))
+    @classmethod
+    def of(cls, events: pl.DataFrame, pack: Pack) -> "Liveness":
+        live = pack.model.liveness
+        refs = [(prefix, strategy, _ref(events, kinds, prefix)) for kinds, prefix, strategy in (
+            (live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
+            (live.connect, "connect", "backward"), (live.connect, "next", "forward"))]
+        backend = events.filter((pl.col("stream") == "backend") & pl.col("ts_server").is_not_null())["ts_server"]
+        return cls(pack, refs, spans(events), (backend.min(), backend.max()))
+
+    def flags_at(self, points: pl.DataFrame) -> pl.DataFrame:
+        """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``)."""
+        window = self.pack.params.get("active_window", 60.0)
+        # recompute, never reuse: the points may carry flags computed for other rows or times
+        stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
+        pts = points.drop(stale).with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
+        valid = pts.filter(pl.col("_on").is_not_null()).sort("_on")
+        for _, strategy, ref in self.refs:
+            valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
+        allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
+            pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
+        since_alive = _seconds("ts_server", "alive_ts")
+        not_ended = pl.col("gone_ts").is_null() | (pl.col("gone_ts") < pl.col("alive_ts"))
+        valid = valid.with_columns(
+            since_alive_s=since_alive,
+            since_connect_s=_seconds("ts_server", "connect_ts"),
+            active=(pl.col("alive_ts").is_not_null() & (since_alive <= window + allowance) & not_ended).fill_null(False),
+            active_by_allowance=(pl.col("alive_ts").is_not_null() & (since_alive > window) & (since_alive <= window + allowance)
+                                 & not_ended).fill_null(False),
+            connected_before=pl.col("connect_ts").is_not_null(),
+            disconnected_before=(pl.col("gone_ts").is_not_null() &
+                                 (pl.col("alive_ts").is_null() | (pl.col("gone_ts") >= pl.col("alive_ts")))),
+        )
+        valid = self._coverage(valid)
+        out = pts.drop("_on").join(valid.drop([c for c in pts.columns if c not in ("_p",)] + ["_on"], strict=False),
+                                   on="_p", how="left")
+        return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS]).drop("_p")
+
+    def _coverage(self, points: pl.DataFrame) -> pl.DataFrame:
+        slack = pl.duration(seconds=1)
+        hits = (points.select("_p", "uid", "ts_server").join(self.clients, on="uid", how="inner")
+                .filter((pl.col("ts_server") >= pl.col("start") - slack) & (pl.col("ts_server") <= pl.col("end") + slack))
+                .group_by("_p").agg(client_file=pl.col("file").first()))
+        lo, hi = self.backend
+        covered = (pl.col("ts_server") >= lo) & (pl.col("ts_server") <= hi) if lo is not None else pl.lit(False)
+        return points.join(hits, on="_p", how="left").with_columns(
+            client_covered=pl.col("client_file").is_not_null(), backend_covered=covered.fill_null(False))
