@@ -75,32 +75,37 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
 
     A completion without an id belongs to the latest ``Processing meal log`` of the same file;
     a completion with an id to that meal's processing; a decision without a user to the latest
-    completion of the same file.
+    completion of the same file. Worked out on those lines only, then put back in one step.
     """
-    frame = frame.with_row_index("_row")
-    proc = frame.filter(pl.col("kind") == "server.meal_processing").select(
+    decided = ["server.notify_sent", "server.notify_skipped"]
+    kinds = ["server.meal_processing", "server.meal_completed", *decided]
+    sub = frame.with_row_index("_row").filter(pl.col("kind").is_in(kinds)).select("_row", "file", "ts", "kind", "uid", "meal_id")
+    if not sub.height:
+        return frame
+    proc = sub.filter(pl.col("kind") == "server.meal_processing").select(
         "file", "ts", p_meal=pl.col("meal_id"), p_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
     by_meal = proc.drop_nulls("p_meal").unique("p_meal", keep="last").select(meal_id="p_meal", m_uid="p_uid")
-    comp = frame.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts")
+    comp = sub.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts")
     comp = comp.join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False).join(by_meal, on="meal_id", how="left")
     comp = comp.select("_row", c_meal=pl.coalesce("meal_id", "p_meal"), c_uid=pl.coalesce("uid", "m_uid", "p_uid"))
-    frame = scatter_rows(frame, comp, ["c_meal", "c_uid"]).with_columns(
+    sub = sub.join(comp, on="_row", how="left").with_columns(
         meal_id=pl.coalesce("meal_id", "c_meal"), uid=pl.coalesce("uid", "c_uid")).drop("c_meal", "c_uid")
-    done = frame.filter(pl.col("kind") == "server.meal_completed").select(
+    done = sub.filter(pl.col("kind") == "server.meal_completed").select(
         "file", "ts", d_meal=pl.col("meal_id"), d_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
-    dec = frame.filter(pl.col("kind").is_in(["server.notify_sent", "server.notify_skipped"])).drop_nulls("ts").sort("ts")
+    dec = sub.filter(pl.col("kind").is_in(decided)).drop_nulls("ts").sort("ts")
     dec = dec.join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False).select(
         "_row", d_meal="d_meal", d_uid=pl.when(pl.col("uid").is_null()).then(pl.col("d_uid")))
-    frame = scatter_rows(frame, dec, ["d_meal", "d_uid"]).with_columns(
+    sub = sub.join(dec, on="_row", how="left").with_columns(
         meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid")).drop("d_meal", "d_uid")
     # a completion nobody's processing line explains belongs to the decision that follows it
-    after = frame.filter(pl.col("kind").is_in(["server.notify_sent", "server.notify_skipped"]) & pl.col("uid").is_not_null()
-                         ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts")
-    orphan = frame.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts")
+    after = sub.filter(pl.col("kind").is_in(decided) & pl.col("uid").is_not_null()
+                       ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts")
+    orphan = sub.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts")
     orphan = orphan.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False)
-    frame = scatter_rows(frame, orphan.select("_row", "a_uid"), ["a_uid"]).with_columns(
+    sub = sub.join(orphan.select("_row", "a_uid"), on="_row", how="left").with_columns(
         uid=pl.coalesce("uid", "a_uid")).drop("a_uid")
-    return frame.drop("_row")
+    linked = scatter_rows(frame.with_row_index("_row"), sub.select("_row", _uid="uid", _meal="meal_id"), ["_uid", "_meal"])
+    return linked.with_columns(uid=pl.coalesce("uid", "_uid"), meal_id=pl.coalesce("meal_id", "_meal")).drop("_row", "_uid", "_meal")
 
 
 def _client_users(frame: pl.DataFrame, user_map: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
