@@ -13,7 +13,6 @@ import logcheck
 from logcheck import load, verify
 from logcheck.api import CORRELATION_COLUMNS, lines_needed
 from logcheck.correlate import CODE_KINDS
-
 from logcheck.packs import Pack
 from logcheck.simulate import Scenario, simulate
 

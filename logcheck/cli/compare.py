@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..compare import compare as run_compare, compare_split
+from ..compare import compare as run_compare
+from ..compare import compare_split
 from ..render.html import render_compare_html
 from ..render.tables import text_table
 from .common import align_options, translate_errors

@@ -16,7 +16,6 @@ from .identity import resolve
 from .liveness import Liveness
 from .timelines import pings, sessions
 
-
 # Kinds this package's code names itself (beyond those the pack's rules name); a test keeps it whole.
 CODE_KINDS = frozenset({
     "client.closed", "client.connected", "client.meal_completed_poll", "client.meal_completed_ws",

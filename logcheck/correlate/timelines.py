@@ -5,7 +5,6 @@ import polars as pl
 
 from ..packs import Pack
 
-
 BURST_S = 0.5
 
 

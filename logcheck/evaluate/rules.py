@@ -17,9 +17,9 @@ from typing import Callable
 
 import polars as pl
 
+from ..correlate.timelines import first_of_bursts
 from ..durations import format_duration
 from ..ingest import with_messages
-from ..correlate.timelines import first_of_bursts
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
 from .model import CheckResult, Evidence, shown_message
 
