@@ -64,9 +64,27 @@ def _order(frame: pl.DataFrame, text_formats: tuple[TextFormat, ...]) -> list[Te
 
 def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool) -> pl.DataFrame:
     groups = [g for g in fmt.groups if keep_extra or g in STANDARD]
-    got = rows.with_columns(pl.col(column).str.extract_groups(fmt.regex).alias("_g"))
+    head = _head(fmt.regex)
+    if head is None:
+        got = rows.with_columns(pl.col(column).str.extract_groups(fmt.regex).alias("_g"))
+    else:   # the message is the rest of the line: captures stop at the envelope, the message is a slice
+        got = rows.with_columns(pl.col(column).str.extract_groups(head).alias("_g"))
+        rest = pl.col(column).str.slice(pl.col("_g").struct.field("_head").str.len_chars())
+        got = got.with_columns(pl.col("_g").struct.with_fields(msg=pl.when(pl.col("_g").struct.field("_head").is_not_null()).then(rest)))
     got = got.with_columns([pl.col("_g").struct.field(g).alias(g) for g in groups]).drop("_g")
     return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
+
+
+_TAIL = "(?P<msg>.*)$"
+
+
+def _head(regex: str) -> str | None:
+    """``regex`` without its final ``(?P<msg>.*)$``, the rest in a group ``_head``; None when it
+    does not end so. Capturing costs by the characters scanned, and a message is most of a line."""
+    body = regex.rstrip()
+    if not (body.startswith("(?x)^") and body.endswith(_TAIL)):
+        return None
+    return "(?x)^(?P<_head>" + body[len("(?x)^"):-len(_TAIL)] + "\n)"
 
 
 def _json(rows: pl.DataFrame, formats: Formats) -> pl.DataFrame:
