@@ -54,9 +54,13 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
                               pl.col("meal").filter(pl.col("meal").str.len_chars() < 36).alias("meal_prefix"))
     meals, w = resolve_prefixes(pl.concat([meal_full, meal_pref]), "meal", "meal_prefix")
     warnings += w
-    frame = events.with_columns(mapped("user_prefix", users.rename({"prefix": "user_prefix"}), "resolved", "_u"),
-                                mapped("meal", meals.rename({"prefix": "meal"}), "resolved", "_m"))
-    frame = frame.with_columns(uid=pl.coalesce("user", "_u", "user_prefix"), meal_id=pl.coalesce("_m", "meal")).drop("_u", "_m")
+    # looked up on the rows that need it (most lines of a fleet name a full id, or nothing)
+    rows = events.select("user", "user_prefix", "meal").with_row_index("_row")
+    short = rows.filter(pl.col("user").is_null() & pl.col("user_prefix").is_not_null()).select(
+        "_row", mapped("user_prefix", users.rename({"prefix": "user_prefix"}), "resolved", "_u"))
+    meal = rows.filter(pl.col("meal").is_not_null()).select("_row", mapped("meal", meals.rename({"prefix": "meal"}), "resolved", "_m"))
+    frame = scatter_rows(scatter_rows(events.with_row_index("_row"), short, ["_u"]), meal, ["_m"])
+    frame = frame.with_columns(uid=pl.coalesce("user", "_u", "user_prefix"), meal_id=pl.coalesce("_m", "meal")).drop("_row", "_u", "_m")
     frame = _link_server_meals(frame)
     files, w = _client_users(frame, user_map or {})
     warnings += w
