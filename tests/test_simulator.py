@@ -48,6 +48,8 @@ from logcheck.simulate import BACKEND_FORMATS, IOS_FORMATS  # noqa: E402
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(seed=168, bug=False, ios="xcode", backend="go-log-prefix", skew=0.0, damaged=False)  # a race before the first timed line
 @example(seed=238, bug=False, ios="logshow", backend="go-log-prefix", skew=0.0, damaged=False)  # a pong raced the close
+@example(seed=2327, bug=True, ios="time-only", backend="go-log-prefix", skew=0.0, damaged=False)  # close in the decision's second
+@example(seed=6881, bug=True, ios="xcode", backend="journald", skew=510.2, damaged=True)  # connect just after, skewed clock
 @given(seed=st.integers(0, 10_000), bug=st.booleans(), ios=st.sampled_from(IOS_FORMATS),
        backend=st.sampled_from(BACKEND_FORMATS), skew=st.floats(-600, 600), damaged=st.booleans())
 def test_truth_agrees_for_any_seed(tmp_path_factory, seed, bug, ios, backend, skew, damaged):

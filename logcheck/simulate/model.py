@@ -106,6 +106,10 @@ def simulate_events(s: Scenario) -> tuple[list[Event], list[User], Truth]:
     return [e for e in events if e.t <= end], users, truth
 
 
+_TIE_S = 1.5       # seconds between a decision and a close
+_ALIGN_S = 4.0     # seconds between a decision and the connect that follows it
+
+
 def _connection(events: list[Event], u: User, s: Scenario, rng: random.Random, launch: float, end: float) -> None:
     client = "MealLogWebSocketClient"
     if u.has_log:
@@ -155,6 +159,14 @@ def _registry_connected(u: User, s: Scenario, t: float) -> bool:
 def _meal(events: list[Event], u: User, s: Scenario, rng: random.Random, at: float, truth: Truth, end: float) -> None:
     meal = _uuid(rng)
     processed = at + rng.uniform(3, 20)
+    # Keep the truth decidable from the logs: whole-second stamps cannot order a decision and a
+    # close this near (logcheck counts a close in the decision's second as before it), and a
+    # client clock aligned from skewed pongs is known to a second or two, so a decision just
+    # before the socket connects could read as just after.
+    if u.closed_at is not None and abs(processed - u.closed_at) < _TIE_S:
+        processed = u.closed_at + _TIE_S
+    if u.connect_at is not None and 0 <= u.connect_at - processed < _ALIGN_S:
+        processed = max(at + 1.0, u.connect_at - _ALIGN_S)
     if abs(processed - (u.connect_at + STALE_AFTER)) < 3:
         processed += 6.0  # keep clear of the stale boundary, where whole-second logs cannot tell
     if processed > end - 1:
