@@ -148,3 +148,24 @@ def test_json_text_is_the_json_result_with_decisions_one_per_line():
     assert result.decision_counts() == dict(sorted(
         {k: sum(1 for d in result.decisions if (d["cause"] or "sent") == k) for k in
          {d["cause"] or "sent" for d in result.decisions}}.items()))
+
+
+def test_timeline_puts_client_and_server_side_by_side_with_the_cause(run):
+    code, out, _ = run("timeline", SEED, "--user", "ios.log=4eb4c27c", "--show", "4eb4c27c")
+    assert code == 0
+    rows = out.splitlines()
+    assert rows[0].startswith("time (server clock)")
+    pong = next(r for r in rows if "ios.log:3" in r)
+    assert "Pong received" in pong and pong.index("ios.log:3") < pong.index("|")     # client column
+    decision = next(r for r in rows if "backend.log:2" in r)
+    assert decision.index("|") < decision.index("backend.log:2")                      # server column
+    assert decision.endswith("<< registry_stale, 22.0 s since last pong (ios.log:3)")
+    assert [r[:19] for r in rows[1:]] == sorted(r[:19] for r in rows[1:])             # server-clock order
+
+
+def test_timeline_around_a_moment_and_for_an_unknown_user(run):
+    code, out, _ = run("timeline", SAMPLES / "incident-2025-11-08", "--around", "10:07:51", "--window", "5s")
+    assert code == 0 and "<< registry_stale, 22.0 s since last pong (ios-4eb4c27c.log:21)" in out
+    assert all("10:07:4" in r or "10:07:5" in r for r in out.splitlines()[1:])
+    code, _, err = run("timeline", SEED, "--show", "deadbeef")
+    assert code == 2 and "--user deadbeef: no events for that user" in err

@@ -50,7 +50,8 @@ def timeline_text(incident, user: str | None = None, around: str | None = None, 
         "file", "line", note=pl.when(pl.col("outcome") == "sent").then(pl.lit("sent"))
         .otherwise(pl.col("cause")) + pl.when(pl.col("evidence_file").is_not_null()).then(
             pl.format(", {} s since last {} ({}:{})", pl.col("evidence_seconds").round(1),
-                      pl.col("evidence_kind").replace(_SHORT), pl.col("evidence_file").str.split("/").list.last(),
+                      pl.col("evidence_kind").cast(pl.String).replace(_SHORT),
+                      pl.col("evidence_file").cast(pl.String).str.split("/").list.last(),
                       pl.col("evidence_line"))).otherwise(pl.lit("")))
     ev = ev.join(notes, on=["file", "line"], how="left").sort("ts_server", "stream", "file", "line")
     rows = [f"{'time (server clock)':23}  {'client':{width}}  | server"]
