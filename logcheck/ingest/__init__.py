@@ -258,9 +258,9 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
         parts.append(_classified(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid, columns))
     progress.advance(batch.height)
     out = {}
-    for key, frame in pl.concat(parts, how="diagonal_relaxed").partition_by("_src", as_dict=True, include_key=False).items():
-        i = key[0]
-        out[i] = (attach(frame.sort("line"), pack), stream_of[i], int(repaired.get(i, 0)))
+    joined = attach(pl.concat(parts, how="diagonal_relaxed").sort("_src", "line"), pack)   # once for the batch
+    for key, frame in joined.partition_by("_src", as_dict=True, include_key=False, maintain_order=True).items():
+        out[key[0]] = (frame, stream_of[key[0]], int(repaired.get(key[0], 0)))
     return out
 
 

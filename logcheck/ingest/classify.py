@@ -145,18 +145,22 @@ def _fields(frame: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...
 
 
 def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """Continuation lines carry values (``Backend timestamp``) up to their event (whole file)."""
+    """Continuation lines carry values (``Backend timestamp``) up to their event (whole file, or
+    a batch of files told apart by ``_src``, each in line order: a file's first line never
+    continues anything, so nothing carries across files)."""
     # The event a continuation belongs to is the nearest earlier non-continuation line.
     frame = frame.with_columns(
         parent=pl.when(~pl.col("continuation")).then(pl.col("line")).otherwise(None).forward_fill()
     )
     names = list(pack.model.attach) if frame["continuation"].any() else []   # a fleet log mostly has none
-    rows = frame.select("line", _row=pl.int_range(pl.len(), dtype=pl.UInt32)) if names else None
+    src = [c for c in ("_src",) if c in frame.columns]
+    rows = frame.select(*src, "line", _row=pl.int_range(pl.len(), dtype=pl.UInt32)) if names else None
     for name in names:
         value = pl.col("msg").str.extract("(?i)" + pack.model.attach[name], 1)
-        carried = frame.filter(pl.col("continuation")).select(pl.col("parent"), value.alias(name)).drop_nulls(name)
+        carried = frame.filter(pl.col("continuation")).select(*src, pl.col("parent"), value.alias(name)).drop_nulls(name)
         # lines may have been left out (ingest's keep): find the parent's row by its line number
-        carried = carried.unique("parent", keep="first").join(rows, left_on="parent", right_on="line").select("_row", name)
+        carried = carried.unique([*src, "parent"], keep="first").join(
+            rows, left_on=[*src, "parent"], right_on=[*src, "line"]).select("_row", name)
         frame = scatter_rows(frame, carried, [name])
         if name.endswith("_ts"):
             frame = frame.with_columns(parse_iso(pl.col(name)).alias(name))
