@@ -226,7 +226,8 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
 
 def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.Series]:
     """Repair damaged text, then split envelopes; also which lines were repaired."""
-    text, damaged = repair_mask(frame["raw"].str.replace_all("\r", "", literal=True))
+    raw = frame["raw"]
+    text, damaged = repair_mask(raw.str.replace_all("\r", "", literal=True) if raw.str.contains("\r", literal=True).any() else raw)
     return parse_envelopes(frame.with_columns(text=text), formats), damaged
 
 

@@ -39,10 +39,15 @@ def _repair_run(match: re.Match) -> str:
 def repair_mask(text: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Return ``text`` with damaged lines repaired, and which lines were damaged.
 
-    The scan is vectorised; the Python repair runs only on lines that contain a damaged run.
+    The scan is vectorised and looks only at lines with a non-ASCII character (a damaged run is
+    nothing else); the Python repair runs only on lines that contain a damaged run.
     """
-    damaged = text.str.contains(DAMAGED).fill_null(False)
-    if not damaged.any():
+    wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False)
+    rows = wide.arg_true()
+    hit = text.gather(rows).str.contains(DAMAGED).fill_null(False)
+    damaged = pl.repeat(False, len(text), dtype=pl.Boolean, eager=True)
+    if not hit.any():
         return text, damaged
+    damaged = damaged.scatter(rows.filter(hit), True)
     fixed = text.filter(damaged).map_elements(repair_text, return_dtype=pl.String)
     return text.scatter(damaged.arg_true(), fixed), damaged
