@@ -80,7 +80,7 @@ def load(
 # What align, correlate, evaluate and the reports read. A cited line's message is parsed again
 # from `raw` (`ingest.with_messages`), so the table need not carry two copies of every line.
 CORRELATION_COLUMNS = ("ts", "ts_digits", "ts_quality", "zoned", "stream", "file", "line", "kind", "user",
-                       "user_prefix", "meal", "server_ts", "code", "reason", "attempt", "raw")
+                       "user_prefix", "meal", "server_ts", "raw")
 
 
 def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
