@@ -20,7 +20,7 @@ from ..frames import mapped, scatter_rows
 class Identity:
     """Resolved ids per event row, plus what could not be resolved."""
 
-    events: pl.DataFrame               # with ``uid`` and ``meal_id`` columns
+    events: pl.DataFrame               # ``uid`` and ``meal_id`` in place of the ids as written
     users: pl.DataFrame                # uid, prefix, files, events
     files: dict[str, str | None]       # client file -> uid
     warnings: list[str] = field(default_factory=list)
@@ -71,7 +71,8 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     summary = frame.filter(pl.col("uid").is_not_null() & pl.col("kind").is_not_null()).group_by("uid").agg(
         prefix=pl.col("uid").first().str.slice(0, 8), files=pl.col("file").unique().sort(), events=pl.len()
     ).sort("events", descending=True)
-    return Identity(frame, summary, files, warnings)
+    # ids as written are resolved into uid and meal_id now: a fleet's rows need not carry both
+    return Identity(frame.drop("user", "user_prefix", "meal"), summary, files, warnings)
 
 
 def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
