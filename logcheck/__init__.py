@@ -6,13 +6,14 @@ The flow is ingest -> align -> correlate -> evaluate -> render; each stage is a 
 >>> events = logcheck.read_events(["sample_logs/incident-2025-11-08"])      # ingest
 >>> incident = logcheck.load(["sample_logs/incident-2025-11-08"])           # + align, correlate
 >>> result = logcheck.verify(["sample_logs/incident-2025-11-08"])           # + evaluate
+>>> logcheck.with_messages(incident.events.head(5))                          # messages parsed back from raw
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
 from .api import Incident, load  # noqa: E402
-from .ingest import ingest, read_events  # noqa: E402
+from .ingest import ingest, read_events, with_messages  # noqa: E402
 
 
 def verify(paths, pack="ws-registry", *, command: str | None = None, **options):
@@ -25,4 +26,4 @@ def verify(paths, pack="ws-registry", *, command: str | None = None, **options):
     return evaluate(load(paths, pack, **options), command=command)
 
 
-__all__ = ["__version__", "Incident", "ingest", "load", "read_events", "verify"]
+__all__ = ["__version__", "Incident", "ingest", "load", "read_events", "verify", "with_messages"]

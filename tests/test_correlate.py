@@ -204,3 +204,11 @@ def test_large_files_in_chunks_give_the_same_result(sample, monkeypatch):
     needed = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS, keep=lines_needed(pack))
     assert [s.as_dict() for s in needed.inputs] == [s.as_dict() for s in every.inputs]   # left out, still counted
     assert needed.events.height < every.events.height or sample == "incident-2025-11-08"   # its lines all count
+
+
+def test_incident_events_get_their_messages_back_from_raw():
+    incident = load([str(SEED)], users={"ios.log": USER})
+    assert "message" not in incident.events.columns
+    rows = logcheck.with_messages(incident.events.filter(pl.col("kind") == "client.pong_received"))
+    assert rows["message"].to_list()[0] == "✅ Pong received"        # repaired, component taken off
+    assert rows["component"].to_list()[0] == "MealLogWebSocketClient"
