@@ -25,7 +25,6 @@ class Incident(Correlated):
     inputs: list[InputSummary]
     clock: pl.DataFrame
     window: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
-    kinds_seen: frozenset[str] = frozenset()    # in the inputs, before unread backend lines were left out
 
 
 def load(
@@ -62,7 +61,6 @@ def load(
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=lines_needed(pack),
                       progress=progress)
     progress.stage("aligning and correlating")
-    kinds_seen = frozenset(ingested.events["kind"].drop_nulls().unique().cast(pl.String).to_list())
     events, inputs = for_correlation(ingested.events, pack), ingested.inputs
     del ingested    # a fleet's full table is several times its file: let it go now
     clock = estimate_clock(events, offsets, zones)
@@ -73,8 +71,7 @@ def load(
     warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
-    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, window=window,
-                    kinds_seen=kinds_seen)
+    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, window=window)
 
 
 # What align, correlate, evaluate and the reports read. A cited line's message is parsed again

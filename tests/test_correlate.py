@@ -212,3 +212,17 @@ def test_incident_events_get_their_messages_back_from_raw():
     rows = logcheck.with_messages(incident.events.filter(pl.col("kind") == "client.pong_received"))
     assert rows["message"].to_list()[0] == "✅ Pong received"        # repaired, component taken off
     assert rows["component"].to_list()[0] == "MealLogWebSocketClient"
+
+
+def test_a_kind_seen_only_on_lines_left_out_is_not_called_silent(write, monkeypatch):
+    # one HTTP access line, mid-chunk: correlation leaves it out, but it was seen and counted
+    lines = [f"[WebSocket] 2025/11/08 10:00:{i:02d}.000000 Ping from user 0000000{i % 3}-2c83-4bad-8bad-07374db7d79d"
+             " - connection refreshed" for i in range(40)]
+    lines[11] = "[HTTP] 2025/11/08 10:00:11.000000 GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)"
+    folder = write({"backend.log": "\n".join(lines) + "\n"})
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 23)
+    result = verify([str(folder)])
+    assert "server.http" not in result.incident.events["kind"].cast(pl.String).to_list()    # left out
+    assert result.incident.inputs[0].kinds["server.http"] == 1
+    assert "vocabulary server.http matched 0 lines" not in result.warnings
+    assert "vocabulary server.notify_sent matched 0 lines" in result.warnings

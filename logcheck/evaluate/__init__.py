@@ -50,7 +50,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
 def _silent_vocabulary(incident: Incident) -> list[str]:
     """A renamed log message must not pass for a missing one: name kinds that matched nothing."""
     streams = {s.stream for s in incident.inputs if not s.damage.skipped}
-    seen = incident.kinds_seen
+    seen = {k for s in incident.inputs for k in s.kinds}
     out = []
     for stream, kinds in incident.pack.model.vocabulary.items():
         if stream not in streams:

@@ -47,6 +47,7 @@ class InputSummary:
     context: int = 0
     unrecognised: int = 0
     repaired_lines: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)     # events by kind, lines left out included
     damage: Damage = field(default_factory=Damage)
     warnings: list[str] = field(default_factory=list)
 
@@ -140,7 +141,10 @@ def ingest(
         if warning:
             summary.warnings.append(warning)
         counts = _tally([frame] + ([left_out[i]] if i in left_out else []))
-        summary.lines, summary.events, summary.context = (int(counts[c].sum()) for c in ("lines", "events", "context"))
+        summary.lines, summary.context = int(counts["lines"].sum()), int(counts["context"].sum())
+        by_kind = counts.drop_nulls("kind").group_by("kind").agg(pl.col("lines").sum()).sort("kind")
+        summary.kinds = dict(zip(by_kind["kind"].to_list(), by_kind["lines"].to_list()))
+        summary.events = sum(summary.kinds.values())
         summary.unrecognised = summary.lines - summary.events - summary.context
         summary.format = _dominant(counts)
         tables.append(_finish(frame, source.name, summary.stream, columns))
@@ -201,11 +205,11 @@ def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.Dat
 
 
 def _tally(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """Lines, events and context per envelope, summed over ``frames`` (tallies or parsed lines)."""
-    parts = [f if "lines" in f.columns else f.group_by(pl.col("envelope").cast(pl.String)).agg(
-        lines=pl.len().cast(pl.Int64), events=pl.col("kind").is_not_null().sum().cast(pl.Int64),
-        context=pl.col("context").fill_null(False).sum().cast(pl.Int64)) for f in frames]
-    return pl.concat(parts).group_by("envelope").sum()
+    """Lines and context lines per envelope and kind, summed over ``frames`` (tallies or parsed
+    lines): the summary's accounting, which lines left out by ``keep`` still enter."""
+    parts = [f if "lines" in f.columns else f.group_by(pl.col("envelope").cast(pl.String), pl.col("kind").cast(pl.String)).agg(
+        lines=pl.len().cast(pl.Int64), context=pl.col("context").fill_null(False).sum().cast(pl.Int64)) for f in frames]
+    return pl.concat(parts).group_by("envelope", "kind").sum()
 
 
 def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
@@ -277,7 +281,8 @@ def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _dominant(counts: pl.DataFrame) -> str:
     """The envelope of most lines, and up to two others seen (from :func:`_tally`)."""
-    names = counts.filter(pl.col("envelope") != "bare").sort(["lines", "envelope"], descending=[True, False])["envelope"].to_list()
+    by_envelope = counts.filter(pl.col("envelope") != "bare").group_by("envelope").agg(pl.col("lines").sum())
+    names = by_envelope.sort(["lines", "envelope"], descending=[True, False])["envelope"].to_list()
     if not names:
         return "bare"
     return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
