@@ -64,7 +64,7 @@ def _res(col: str = "ts_res") -> pl.Expr:
     return pl.col(col).fill_null(1.0)
 
 
-def _cite(rows: pl.DataFrame, note: Callable[[dict], str] | None = None, limit: int = 200) -> list[Evidence]:
+def _cite(rows: pl.DataFrame, note: Callable[[dict], str | None] | None = None, limit: int = 200) -> list[Evidence]:
     out = []
     for r in with_messages(rows.head(limit)).iter_rows(named=True):
         t = r.get("t") or r.get("ts_server")
@@ -177,24 +177,20 @@ def none_of(rule: NoneOf, ctx: Context) -> CheckResult:
     result.status = "fail" if bad.height else "pass"
     result.summary = f"{rule.measure} {bad.height} of {cases.height} {rule.unit}, need 0"
     result.allowance = bool("active_by_allowance" in bad.columns and bad["active_by_allowance"].any())
-    result.cite(_table_evidence(ctx, bad.sort("ts_server")))
+    result.cite(_cite(bad.sort("ts_server"), _table_note))
     return result
 
 
-def _table_evidence(ctx: Context, rows: pl.DataFrame) -> list[Evidence]:
-    out = []
-    for r in with_messages(rows.head(200)).iter_rows(named=True):
-        note = []
-        if r.get("cause"):
-            note.append(r["cause"])
-        if r.get("evidence_file") and r.get("evidence_seconds") is not None:
-            note.append(f"{r['evidence_kind']} {r['evidence_seconds']:.1f} s earlier at {r['evidence_file']}:{r['evidence_line']}")
-        if r.get("seen_kind"):
-            note.append(f"first seen by {r['seen_kind']} at {r['seen_file']}:{r['seen_line']}")
-        t = r.get("ts_server")
-        out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None, "; ".join(note) or None,
-                            shown_message(r.get("component"), r.get("message"))))
-    return out
+def _table_note(r: dict) -> str | None:
+    """Why a decision or meal row is cited: its cause, its deciding evidence, how it was seen."""
+    note = []
+    if r.get("cause"):
+        note.append(r["cause"])
+    if r.get("evidence_file") and r.get("evidence_seconds") is not None:
+        note.append(f"{r['evidence_kind']} {r['evidence_seconds']:.1f} s earlier at {r['evidence_file']}:{r['evidence_line']}")
+    if r.get("seen_kind"):
+        note.append(f"first seen by {r['seen_kind']} at {r['seen_file']}:{r['seen_line']}")
+    return "; ".join(note) or None
 
 
 def at_least(rule: AtLeast, ctx: Context) -> CheckResult:
@@ -205,7 +201,7 @@ def at_least(rule: AtLeast, ctx: Context) -> CheckResult:
                          metrics={"count": rows.height, "need": rule.need})
     if result.status != "pass":
         result.reason = f"found {rows.height}, need {rule.need}"
-    result.cite(_table_evidence(ctx, rows.sort("ts_server")))
+    result.cite(_cite(rows.sort("ts_server"), _table_note))
     return result
 
 

@@ -272,10 +272,11 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
 def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with ``component`` and ``message`` parsed again from ``raw``, for tables that
     dropped them to save memory (a fleet's correlation keeps ``raw`` only); a no-op otherwise."""
-    if "message" in rows.columns or not rows.height:
-        return rows if "message" in rows.columns else rows.with_columns(component=pl.lit(None, pl.String),
-                                                                          message=pl.lit(None, pl.String))
-    parsed, _ = _envelopes(pl.DataFrame({"raw": rows["raw"].str.replace_all("\x00", "", literal=True)}), load_formats())
+    if "message" in rows.columns:
+        return rows
+    if not rows.height:
+        return rows.with_columns(component=pl.lit(None, pl.String), message=pl.lit(None, pl.String))
+    parsed, _ = _envelopes(rows.select("raw"), load_formats())     # raw was read without NUL bytes
     return rows.with_columns(component=parsed["component"], message=parsed["msg"])
 
 
