@@ -32,8 +32,8 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
         return
     if unrecognised:
         rows = result.unrecognised()
-        for r in rows.iter_rows(named=True):
-            click.echo(f"{r['file']}:{r['line']}: {r['raw']}")
+        if rows.height:      # a fleet log can have a million: one string, not a Python loop
+            click.echo(rows.select(pl.format("{}:{}: {}", "file", "line", "raw").str.join("\n")).item())
         click.echo(f"{rows.height} unrecognised line(s)", err=True)
         return
     table = result.events if show_all else result.events.filter(pl.col("kind").is_not_null())
