@@ -37,9 +37,17 @@ def summary_text(inputs) -> str:
 
 
 def events_text(table: pl.DataFrame) -> str:
-    rows = (
-        (r["ts"].isoformat(sep=" ", timespec="milliseconds") if r["ts"] else "-", f"{r['file']}:{r['line']}",
-         r["kind"] or ("context" if r["context"] else "?"), r["user"] or r["user_prefix"] or "", r["message"])
-        for r in table.iter_rows(named=True)
+    """The events as a terminal table (as :func:`text_table` lays it out), built by polars: a
+    large file's table is millions of rows."""
+    cells = table.select(
+        ts=pl.col("ts").dt.strftime("%Y-%m-%d %H:%M:%S%.3f").fill_null("-"),
+        where=pl.format("{}:{}", "file", "line"),
+        kind=pl.coalesce(pl.col("kind").cast(pl.String), pl.when(pl.col("context")).then(pl.lit("context")).otherwise(pl.lit("?"))),
+        user=pl.coalesce("user", "user_prefix", pl.lit("")),
+        message=pl.col("message").fill_null(""),
     )
-    return text_table(("ts", "where", "kind", "user", "message"), rows)
+    header = pl.DataFrame({c: [c] for c in cells.columns})
+    cells = pl.concat([header, cells])
+    widths = cells.select(pl.all().str.len_chars().max()).row(0)
+    padded = [pl.col(c).str.pad_end(w) for c, w in zip(cells.columns, widths)]
+    return cells.select(pl.concat_str(padded, separator="  ").str.strip_chars_end().str.join("\n")).item()
