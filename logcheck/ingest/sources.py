@@ -19,6 +19,8 @@ from ..errors import InputError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _REPLACEMENT = "\ufffd".encode()
+# magic numbers polars' reader decompresses by: gzip, zlib (four levels), zstd
+_COMPRESSED = (b"\x1f\x8b", b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x28\xb5\x2f\xfd")
 
 
 @dataclass
@@ -125,7 +127,7 @@ def _split_lines(data: bytes) -> pl.Series:
     if not data:                              # a file that was only a BOM: one empty line
         return pl.Series("raw", [""], pl.String)
     # the reader decompresses what starts like gzip, zlib or zstd: a blank first line disarms it
-    shield = data[:1] in (b"\x1f", b"\x78", b"\x28")
+    shield = data.startswith(_COMPRESSED)    # only then copy the data to put a line before it
     frame = pl.read_csv(b"\n" + data if shield else data, has_header=False, separator="\x00", quote_char=None,
                         new_columns=["raw"], infer_schema=False, encoding="utf8-lossy", raise_if_empty=False)
     raw = frame["raw"].fill_null("").slice(int(shield))
