@@ -97,10 +97,9 @@ def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:
     """For ``ingest(keep=...)``: the lines :func:`for_correlation` keeps, as a chunk of a file of
     that stream can tell."""
-    def keep(stream: str) -> pl.Expr:
-        event = pl.col("kind").is_not_null()
-        return event if stream == "ios" else event & _backend_lines_read(pack)
-    return keep
+    event = pl.col("kind").is_not_null()
+    backend = event & _backend_lines_read(pack)     # built once, asked for every chunk
+    return lambda stream: event if stream == "ios" else backend
 
 
 def _backend_lines_read(pack: Pack) -> pl.Expr:
