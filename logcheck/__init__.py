@@ -6,7 +6,7 @@ The flow is ingest -> align -> correlate -> evaluate -> render; each stage is a 
 >>> events = logcheck.read_events(["sample_logs/incident-2025-11-08"])      # ingest
 >>> incident = logcheck.load(["sample_logs/incident-2025-11-08"])           # + align, correlate
 >>> result = logcheck.verify(["sample_logs/incident-2025-11-08"])           # + evaluate
->>> logcheck.with_messages(incident.events.head(5))                          # messages parsed back from raw
+>>> incident.lines(incident.events.head(5))       # text read again from the files, by file:line
 """
 from __future__ import annotations
 

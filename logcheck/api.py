@@ -11,7 +11,8 @@ from .align import apply_clock, estimate_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
 from .frames import mapped
-from .ingest import InputSummary, ingest
+from .ingest import InputSummary, ingest, with_messages
+from .ingest.sources import Texts
 from .packs import Pack, load_pack
 from .progress import SILENT, Progress
 
@@ -24,7 +25,14 @@ class Incident(Correlated):
     pack: Pack
     inputs: list[InputSummary]
     clock: pl.DataFrame
+    texts: Texts
     window: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+
+    def lines(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """``rows`` (any table with ``file`` and ``line``) with their text: ``raw`` as read from
+        the file again, and ``component`` and ``message`` parsed from it. The tables carry
+        file:line only: a fleet's text is most of its size, and little of it is ever shown."""
+        return with_messages(self.texts.of(rows))
 
 
 def load(
@@ -61,7 +69,7 @@ def load(
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=lines_needed(pack),
                       progress=progress)
     progress.stage("aligning and correlating")
-    events, inputs = for_correlation(ingested.events, pack), ingested.inputs
+    events, inputs, texts = for_correlation(ingested.events, pack), ingested.inputs, ingested.texts
     del ingested    # a fleet's full table is several times its file: let it go now
     clock = estimate_clock(events, offsets, zones)
     events = apply_clock(events, clock)
@@ -71,13 +79,14 @@ def load(
     warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
-    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, window=window)
+    return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, texts=texts,
+                    window=window)
 
 
-# What align, correlate, evaluate and the reports read. A cited line's message is parsed again
-# from `raw` (`ingest.with_messages`), so the table need not carry two copies of every line.
+# What align, correlate, evaluate and the reports read. No text: a cited line is read again from
+# its file (`Incident.lines`), so the table holds no copy of millions of lines.
 CORRELATION_COLUMNS = ("ts", "ts_digits", "ts_quality", "zoned", "stream", "file", "line", "kind", "user",
-                       "user_prefix", "meal", "server_ts", "raw")
+                       "user_prefix", "meal", "server_ts")
 
 
 def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:

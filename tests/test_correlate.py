@@ -19,6 +19,7 @@ from logcheck.simulate import Scenario, simulate
 from .conftest import SAMPLES, SEED, USER
 
 ingest_module = importlib.import_module("logcheck.ingest")   # the package; `logcheck.ingest` is also a function
+sources_module = importlib.import_module("logcheck.ingest.sources")
 
 U2 = "4eb4c27c-9999-4aaa-8bbb-000000000002"
 
@@ -199,6 +200,10 @@ def test_large_files_in_chunks_give_the_same_result(sample, monkeypatch):
     monkeypatch.setattr(ingest_module, "CHUNK_LINES", 37)
     chunked = verify([str(SAMPLES / sample)])
     assert chunked.json_text() == whole.json_text()
+    monkeypatch.setattr(sources_module, "BLOCK_BYTES", 700)      # and read in blocks of a few lines
+    blocked = verify([str(SAMPLES / sample)])
+    assert len(blocked.incident.texts._readers[blocked.inputs[0]["path"]].blocks) > 1
+    assert blocked.json_text() == whole.json_text()
     pack = whole.incident.pack
     every = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS)
     needed = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS, keep=lines_needed(pack))
@@ -206,10 +211,11 @@ def test_large_files_in_chunks_give_the_same_result(sample, monkeypatch):
     assert needed.events.height < every.events.height or sample == "incident-2025-11-08"   # its lines all count
 
 
-def test_incident_events_get_their_messages_back_from_raw():
+def test_incident_events_get_their_text_back_from_the_files():
     incident = load([str(SEED)], users={"ios.log": USER})
-    assert "message" not in incident.events.columns
-    rows = logcheck.with_messages(incident.events.filter(pl.col("kind") == "client.pong_received"))
+    assert "message" not in incident.events.columns and "raw" not in incident.events.columns
+    rows = incident.lines(incident.events.filter(pl.col("kind") == "client.pong_received"))
+    assert rows["raw"].to_list()[0] == "10:07:29 - MealLogWebSocketClient: ‚úÖ Pong received"   # as read
     assert rows["message"].to_list()[0] == "✅ Pong received"        # repaired, component taken off
     assert rows["component"].to_list()[0] == "MealLogWebSocketClient"
 

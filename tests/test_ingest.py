@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import importlib
+import io
 
 import polars as pl
 import pytest
 
 from logcheck import ingest, read_events
 from logcheck.api import CORRELATION_COLUMNS, lines_needed
+from logcheck.errors import InputError
 from logcheck.packs import load_pack
 
 from .conftest import SAMPLES, SEED, USER
@@ -153,6 +155,26 @@ def test_gzip_empty_and_binary_inputs(write):
     assert by["empty.log"].damage.skipped == "empty" and by["empty.log"].lines == 0
     assert by["core.bin"].damage.skipped == "binary"
     assert result.events.height == 1
+
+
+def test_cited_lines_are_read_again_from_gzip_stdin_and_plain_files(write, monkeypatch):
+    # correlation keeps file:line; the text comes back from the source, however it was read
+    text = (SEED / "backend.log").read_bytes()
+    folder = write({"a.log.gz": gzip.compress(text), "b.log": text})
+    monkeypatch.setattr("sys.stdin", type("In", (), {"buffer": io.BytesIO(text)})())
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest.sources"), "BLOCK_BYTES", 64)   # several blocks each
+    result = ingest([str(folder), "-"])
+    back = result.texts.of(result.events.select("file", "line").reverse())
+    assert back["raw"].to_list() == result.events["raw"].reverse().to_list()
+    assert set(back["file"]) == {str(folder / "a.log.gz"), str(folder / "b.log"), "<stdin>"}
+
+
+def test_a_file_rewritten_after_reading_is_named_not_misquoted(write):
+    folder = write({"backend.log": (SEED / "backend.log").read_bytes()})
+    result = ingest([str(folder)])
+    (folder / "backend.log").write_text("[MealLogAI] 2025/11/08 10:07:51 rotated\n")
+    with pytest.raises(InputError, match=r"backend.log: changed since it was read \(rotated or rewritten\); run again"):
+        result.texts.of(result.events.select("file", "line"))
 
 
 def test_forced_stream_wins_over_content(write):

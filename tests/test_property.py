@@ -1,11 +1,12 @@
 """For any bytes at all: no crash, and every line is an event, context, or unrecognised."""
 from __future__ import annotations
 
+import polars as pl
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logcheck import ingest
-from logcheck.ingest.sources import Source, _looks_binary, read_lines
+from logcheck.ingest.sources import Reader, Source, _looks_binary, read_lines
 
 REAL = [
     b"10:07:29 - MealLogWebSocketClient: \xe2\x9c\x85 Pong received",
@@ -38,23 +39,43 @@ def test_accounting_holds_for_arbitrary_bytes(tmp_path, data):
 
 
 def _python_lines(data: bytes) -> tuple[list[str], int, int, int]:
-    """The plain definition: strip NUL, decode with replacement, split on \\n, drop the \\r of CRLF."""
-    data = data.replace(b"\x00", b"")
+    """The plain definition: drop one leading BOM, strip NUL, decode with replacement, split on \\n,
+    drop the \\r of CRLF."""
+    data = data.removeprefix(b"\xef\xbb\xbf").replace(b"\x00", b"")
     text = data.decode("utf-8", errors="replace")
     invalid = text.count("\ufffd") - data.count("\ufffd".encode())
     text = text[:-1] if text.endswith("\n") else text
     lines = text.split("\n")
     crlf = sum(1 for ln in lines if ln.endswith("\r"))
-    return [ln.removesuffix("\r") for ln in lines], crlf, invalid, int(not data.endswith(b"\n"))
+    return [ln.removesuffix("\r") for ln in lines], crlf, invalid, int(bool(data) and not data.endswith(b"\n"))
 
 
 @settings(max_examples=200, deadline=None)
 @example(data=b"x\x9c starts like zlib\nsecond\n")
 @example(data=b"(\xb5/\xfd starts like zstd\r\n")
 @example(data=b"\n\n\r\nlast line cut\r")
-@given(data=files.filter(lambda b: b and not _looks_binary(b) and not b.startswith((b"\xef\xbb\xbf", b"\x1f\x8b"))))
+@example(data=b"\xef\xbb\xbf\xef\xbb\xbftwo BOMs: the second is text\n")
+@given(data=files.filter(lambda b: b and not _looks_binary(b) and not b.startswith(b"\x1f\x8b")))
 def test_fast_line_split_is_the_plain_definition(data):
     frame, damage = read_lines(Source("any.log", data=data))
     lines, crlf, invalid, cut = _python_lines(data)
     assert frame["raw"].to_list() == lines
     assert (damage.crlf_lines, damage.invalid_utf8, damage.truncated_last_line) == (crlf, invalid, bool(cut))
+
+
+@settings(max_examples=150, deadline=None)
+@example(data=b"\xef\xbb\xbfBOM then\r\nlines\n", block=4)
+@example(data=b"no newline at all, longer than a block", block=5)
+@example(data=b"ends in CR\r", block=3)
+@given(data=files, block=st.integers(min_value=1, max_value=64))
+def test_reading_in_blocks_is_reading_whole(data, block):
+    # a large file is read a block at a time: the same lines, numbers and damage as in one piece
+    whole, damage = read_lines(Source("any.log", data=data))
+    reader = Reader(Source("any.log", data=data), block_bytes=block)
+    frames = list(reader)
+    blocked = pl.concat(frames) if frames else whole.clear()
+    assert blocked.equals(whole)
+    assert reader.damage == damage
+    if whole.height:      # and any line can be read again, block by block
+        picked = whole.filter(pl.col("line") % 3 == 1)
+        assert reader.lines_at(picked["line"]).sort("line").equals(picked)

@@ -50,6 +50,7 @@ from logcheck.simulate import BACKEND_FORMATS, IOS_FORMATS  # noqa: E402
 @example(seed=238, bug=False, ios="logshow", backend="go-log-prefix", skew=0.0, damaged=False)  # a pong raced the close
 @example(seed=2327, bug=True, ios="time-only", backend="go-log-prefix", skew=0.0, damaged=False)  # close in the decision's second
 @example(seed=6881, bug=True, ios="xcode", backend="journald", skew=510.2, damaged=True)  # connect just after, skewed clock
+@example(seed=3616, bug=False, ios="xcode", backend="go-log-prefix", skew=0.0, damaged=False)  # connect on an untimed line
 @given(seed=st.integers(0, 10_000), bug=st.booleans(), ios=st.sampled_from(IOS_FORMATS),
        backend=st.sampled_from(BACKEND_FORMATS), skew=st.floats(-600, 600), damaged=st.booleans())
 def test_truth_agrees_for_any_seed(tmp_path_factory, seed, bug, ios, backend, skew, damaged):

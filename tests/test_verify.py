@@ -136,8 +136,10 @@ def test_rules_list_and_explain(run):
     assert code == 0 and "SC6 Connection stable for 15+ minutes" in out and "stable_for = 15 min" in out
 
 
-def test_json_text_is_the_json_result_with_decisions_one_per_line():
-    # the CLI writes decisions from polars; it must say exactly what the Python result says
+@pytest.mark.parametrize("slice_rows", [1, 20_000])
+def test_json_text_is_the_json_result_with_decisions_one_per_line(monkeypatch, slice_rows):
+    # the CLI writes decisions from polars, a slice at a time; it must say exactly what the Python result says
+    monkeypatch.setattr("logcheck.evaluate.model._JSON_ROWS", slice_rows)
     result = verify([str(SAMPLES / "incident-2025-11-08")])
     text = result.json_text()
     assert json.loads(text) == result.to_json()

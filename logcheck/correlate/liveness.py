@@ -25,10 +25,22 @@ def _seconds(a: str, b: str) -> pl.Expr:
     return (pl.col(a) - pl.col(b)).dt.total_microseconds() / 1e6
 
 
-def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str) -> pl.DataFrame:
+def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str, before: bool) -> pl.DataFrame:
+    """Lines of ``kinds`` with a user and a time, keyed for as-of joins. A line with an inherited
+    time happened somewhere between that time and the next timed line of its file: it is known
+    to be before a point only from that next line on (``before``), and after it from its own time."""
+    rows = events.filter(pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
     cols = [pl.col("uid")] + [pl.col(c).alias(f"{prefix}_{c.replace('ts_server', 'ts')}") for c in _REF]
-    return (events.filter(pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
-            .select(cols).with_columns(pl.col(f"{prefix}_ts").alias("_on")).sort("_on"))
+    on = pl.col("ts_server")
+    inherited = rows.filter(pl.col("ts_quality") == "inherited") if before else rows.clear()
+    if inherited.height:
+        timed = (events.filter(pl.col("file").is_in(inherited["file"].unique().implode()) & pl.col("ts_server").is_not_null()
+                               & (pl.col("ts_quality") != "inherited")).select("file", "line", _known="ts_server").sort("line"))
+        known = inherited.select("file", "line").sort("line").join_asof(timed, on="line", by="file", strategy="forward",
+                                                                        check_sortedness=False)
+        rows = rows.join(known, on=["file", "line"], how="left")
+        on = pl.coalesce("_known", "ts_server")
+    return rows.select(*cols, _on=on).sort("_on")
 
 
 def spans(events: pl.DataFrame) -> pl.DataFrame:
@@ -50,7 +62,7 @@ class Liveness:
     @classmethod
     def of(cls, events: pl.DataFrame, pack: Pack) -> "Liveness":
         live = pack.model.liveness
-        refs = [(prefix, strategy, _ref(events, kinds, prefix)) for kinds, prefix, strategy in (
+        refs = [(prefix, strategy, _ref(events, kinds, prefix, strategy == "backward")) for kinds, prefix, strategy in (
             (live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
             (live.connect, "connect", "backward"), (live.connect, "next", "forward"))]
         backend = events.filter((pl.col("stream") == "backend") & pl.col("ts_server").is_not_null())["ts_server"]

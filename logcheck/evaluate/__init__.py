@@ -6,7 +6,7 @@ import polars as pl
 from .. import __version__
 from ..api import Incident, in_window
 from ..correlate.timelines import polling
-from .model import CheckResult, Evidence, Result
+from .model import CheckResult, Evidence, Result, shown_message
 from .rules import Context, evaluate_rule
 from .verdict import decide
 
@@ -23,6 +23,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
     criteria = [evaluate_rule(rule, ctx) for rule in pack.model.criteria]
     discriminating = evaluate_rule(pack.model.discriminating, ctx)
     discriminating.id = discriminating.id or "discriminating"
+    _read_cited(incident, criteria + [discriminating])
     verdict, reason, code = decide(pack, criteria, discriminating, ctx.decisions)
     warnings = list(incident.warnings) + _silent_vocabulary(incident)
     if any(c.allowance for c in criteria):
@@ -30,7 +31,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         warnings.append(f"{leaning}: judged with the timestamp-resolution allowance (times written to whole seconds)")
     return Result(
         verdict=verdict, reason=reason, exit_code=code, criteria=criteria, discriminating=discriminating,
-        decision_table=_decisions(ctx),
+        decision_table=_decisions(ctx, incident),
         clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "uncertainty_seconds", "method", "zone_hours",
                                   "skew_seconds", "note")} for r in incident.clock.iter_rows(named=True)],
         inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
@@ -59,24 +60,41 @@ def _silent_vocabulary(incident: Incident) -> list[str]:
     return out
 
 
-def _decisions(ctx: Context) -> pl.DataFrame:
+def _read_cited(incident: Incident, checks: list[CheckResult]) -> None:
+    """Give every cited line its text, read again from its file (rules cite file:line only)."""
+    cited: list[Evidence] = []
+    todo = list(checks)
+    while todo:
+        check = todo.pop()
+        cited += check.evidence
+        todo += check.checks
+    if not cited:
+        return
+    keys = pl.DataFrame({"file": [e.file for e in cited], "line": [e.line for e in cited]},
+                        schema={"file": pl.String, "line": pl.UInt32}).unique()
+    lines = incident.lines(keys)
+    text = {(r["file"], r["line"]): r for r in lines.iter_rows(named=True)}
+    for e in cited:
+        r = text[(e.file, e.line)]
+        e.text, e.message = r["raw"] or "", shown_message(r["component"], r["message"])
+
+
+def _decisions(ctx: Context, incident: Incident) -> pl.DataFrame:
     """Decisions in JSON shape, each with its decision line and deciding evidence line.
 
     Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
     polars, and Python dicts are made only when someone asks for ``Result.decisions``.
     """
-    keys = ["evidence_file", "evidence_line"]
-    lines = ctx.events.select(evidence_file="file", evidence_line="line", evidence_text="raw")
-    lines = lines.join(ctx.decisions.select(keys).drop_nulls().unique(), on=keys, how="semi")   # probe, don't hash, 10M rows
-    rows = ctx.decisions.join(lines, on=keys, how="left").sort("ts_server", "file", "line").with_row_index("_d")
+    rows = ctx.decisions.sort("ts_server", "file", "line").with_row_index("_d")
     # each decision's evidence list, built long then grouped (concat_list of structs is 80x slower)
-    own = rows.select("_d", file=pl.col("file").cast(pl.String), line="line", text="raw",
+    own = rows.select("_d", file=pl.col("file").cast(pl.String), line=pl.col("line").cast(pl.UInt32),
                       role=pl.lit("decision", pl.String), seconds_before=pl.lit(None, pl.Float64))
     cited = rows.filter(pl.col("evidence_file").is_not_null()).select(
-        "_d", file=pl.col("evidence_file").cast(pl.String), line="evidence_line", text="evidence_text",
+        "_d", file=pl.col("evidence_file").cast(pl.String), line=pl.col("evidence_line").cast(pl.UInt32),
         role=pl.col("evidence_kind").cast(pl.String), seconds_before="evidence_seconds")
-    evidence = pl.concat([own, cited]).sort("_d", maintain_order=True).group_by("_d", maintain_order=True).agg(
-        evidence=pl.struct("file", "line", "text", "role", "seconds_before"))
+    lines = incident.texts.of(pl.concat([own, cited]))       # one read of each file for all of them
+    evidence = lines.sort("_d", maintain_order=True).group_by("_d", maintain_order=True).agg(
+        evidence=pl.struct("file", "line", pl.col("raw").alias("text"), "role", "seconds_before"))
     ts = pl.col("ts_server")
     return rows.join(evidence, on="_d", how="left", maintain_order="left").select(
         user="uid",

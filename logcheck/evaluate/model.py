@@ -10,6 +10,7 @@ from typing import Any, TextIO
 import polars as pl
 
 EVIDENCE_CAP = 20
+_JSON_ROWS = 20_000
 
 
 def shown_message(component: str | None, message: str | None) -> str | None:
@@ -110,12 +111,14 @@ class Result:
         marker = json.dumps("\u0000decisions\u0000")
         head, tail = json.dumps(self._json(json.loads(marker)), indent=2, default=str).split(marker, 1)
         out.write(head)
-        if self.decision_table.height:
-            # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
-            rows = self.decision_table.write_ndjson().rstrip("\n")
-            rows = rows.replace('"role":"decision","seconds_before":null}', '"role":"decision"}')
+        table = self.decision_table
+        if table.height:
             out.write("[\n    ")
-            out.write(rows.replace("\n", ",\n    "))
+            for start in range(0, table.height, _JSON_ROWS):     # in slices: a fleet's decisions are 100s of MB
+                # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
+                rows = table.slice(start, _JSON_ROWS).write_ndjson().rstrip("\n")
+                rows = rows.replace('"role":"decision","seconds_before":null}', '"role":"decision"}')
+                out.write((",\n    " if start else "") + rows.replace("\n", ",\n    "))
             out.write("\n  ]")
         else:
             out.write("[]")

@@ -19,9 +19,8 @@ import polars as pl
 
 from ..correlate.timelines import first_of_bursts
 from ..durations import format_duration
-from ..ingest import with_messages
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
-from .model import CheckResult, Evidence, shown_message
+from .model import CheckResult, Evidence
 
 
 @dataclass
@@ -65,11 +64,11 @@ def _res(col: str = "ts_res") -> pl.Expr:
 
 
 def _cite(rows: pl.DataFrame, note: Callable[[dict], str | None] | None = None, limit: int = 200) -> list[Evidence]:
+    """Evidence lines by file:line; ``evaluate`` reads their text once for all checks."""
     out = []
-    for r in with_messages(rows.head(limit)).iter_rows(named=True):
+    for r in rows.head(limit).iter_rows(named=True):
         t = r.get("t") or r.get("ts_server")
-        out.append(Evidence(r["file"], int(r["line"]), r["raw"], t.isoformat() + "Z" if t else None,
-                            note(r) if note else None, shown_message(r.get("component"), r.get("message"))))
+        out.append(Evidence(r["file"], int(r["line"]), "", t.isoformat() + "Z" if t else None, note(r) if note else None))
     return out
 
 
@@ -235,13 +234,12 @@ def stops_after(rule: StopsAfter, ctx: Context) -> CheckResult:
 def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     need = ctx.pack.seconds(rule.need_duration)
     gap = ctx.pack.seconds(rule.max_gap)
-    beats = _select(ctx, rule.each).select("file", "line", "raw", "t", "ts_res", _beat=pl.lit(True))
+    beats = _select(ctx, rule.each).select("file", "line", "t", "ts_res", _beat=pl.lit(True))
     breaks = _select(ctx, Select()).filter(pl.col("kind").is_in(list(rule.breaks)) & (pl.col("stream") == "ios"))
-    breaks = breaks.select("file", "line", "raw", "t", "ts_res", _beat=pl.lit(False))
+    breaks = breaks.select("file", "line", "t", "ts_res", _beat=pl.lit(False))
     if rule.answer is not None and ctx.pings.height:
-        unanswered = ctx.pings.filter(pl.col("pong_ts").is_null()).join(
-            ctx.events.select("file", "line", "raw"), on=["file", "line"], how="left")
-        breaks = pl.concat([breaks, unanswered.select("file", "line", "raw", t="ts_server", ts_res="ts_res", _beat=pl.lit(False))],
+        unanswered = ctx.pings.filter(pl.col("pong_ts").is_null())
+        breaks = pl.concat([breaks, unanswered.select("file", "line", t="ts_server", ts_res="ts_res", _beat=pl.lit(False))],
                            how="vertical_relaxed")
     client = ctx.events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null())
     span = client.group_by("file").agg(s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6)
@@ -256,7 +254,7 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     rows = rows.with_columns(_open=(~pl.col("_beat")).cast(pl.Int32).reverse().cum_sum().reverse().over("file") == 0)
     runs = rows.filter(pl.col("_beat")).group_by("file", "_run").agg(
         start=pl.col("t").min(), end=pl.col("t").max(), first_line=pl.col("line").min(), last_line=pl.col("line").max(),
-        first_raw=pl.col("raw").first(), last_raw=pl.col("raw").last(), beats=pl.len(), open=pl.col("_open").all(),
+        beats=pl.len(), open=pl.col("_open").all(),
     ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6).sort(
         "duration_s", "file", "first_line", descending=[True, False, False])     # ties: the same run every time
     best = runs.row(0, named=True) if runs.height else None
@@ -280,8 +278,8 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
         result.status = "fail"
     result.summary = f"{rule.measure} {format_duration(longest)}, need {format_duration(need)}"
     if best:
-        result.cite([Evidence(best["file"], best["first_line"], best["first_raw"], best["start"].isoformat() + "Z", "run starts"),
-                     Evidence(best["file"], best["last_line"], best["last_raw"], best["end"].isoformat() + "Z",
+        result.cite([Evidence(best["file"], best["first_line"], "", best["start"].isoformat() + "Z", "run starts"),
+                     Evidence(best["file"], best["last_line"], "", best["end"].isoformat() + "Z",
                               f"run ends after {format_duration(longest)} ({best['beats']} pongs)")])
     if result.status == "fail":
         result.cite(result.evidence + _cite(breaks.sort("t"), lambda r: "breaks a run"))
@@ -294,7 +292,7 @@ def rate(rule: Rate, ctx: Context) -> CheckResult:
     stream = "ios" if (rule.each.kind or "").startswith("client.") else "backend"
     span = (ctx.events.filter((pl.col("stream") == stream) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
             .group_by("uid").agg(_s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6,
-                                 file=pl.col("file").first(), line=pl.col("line").min(), raw=pl.col("raw").first()))
+                                 file=pl.col("file").first(), line=pl.col("line").first()))
     counts = _select(ctx, rule.each).group_by("uid").agg(_n=pl.len())
     keys = span.filter(pl.col("_s") > 0).join(counts, on="uid", how="left").with_columns(
         _rate=pl.col("_n").fill_null(0) / (pl.col("_s") / per))

@@ -6,20 +6,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
 
+from ..frames import owned_strings
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
 from .classify import attach, classify, detect_stream, pattern_ids
 from .envelope import parse_envelopes
 from .formats import Formats, load_formats
 from .repair import repair_mask
-from .sources import Damage, Source, expand, read_lines
+from .sources import Damage, Reader, Texts, expand
 from .timestamps import anchor_date, assign, row_times
 
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "EVENT_COLUMNS"]
@@ -68,6 +71,7 @@ class Ingested:
 
     events: pl.DataFrame
     inputs: list[InputSummary]
+    texts: Texts        # any line's text by file and line, read again (for tables without ``raw``)
 
     def unrecognised(self) -> pl.DataFrame:
         """Lines neither events nor context: ``file``, ``line``, ``raw``."""
@@ -107,34 +111,38 @@ def ingest(
         paths = [paths]
     pack = pack if isinstance(pack, Pack) else load_pack(pack)
     formats = load_formats()
-    parsed: list[tuple[Source, pl.DataFrame, InputSummary]] = []
-    for source in expand(paths, streams):
+    parsed: list[tuple[Reader, pl.DataFrame, InputSummary]] = []
+    blocks: dict[int, Iterator[pl.DataFrame]] = {}
+    for i, source in enumerate(expand(paths, streams)):
         progress.stage(f"reading {source.name}")
-        frame, damage = read_lines(source)
-        summary = InputSummary(source.name, source.stream or "unknown", "-", damage=damage)
-        if damage.skipped:
-            summary.warnings.append(f"{damage.skipped} file skipped")
-        parsed.append((source, frame, summary))
-    # large files in chunks on all cores; small files parsed together, a batch at a time
-    small = [i for i, (_, f, s) in enumerate(parsed) if not s.damage.skipped and f.height < CHUNK_LINES]
-    done = _parse_small([(i, parsed[i][1], parsed[i][0].stream) for i in small], pack, formats, columns, progress)
+        reader = Reader(source)
+        blocks[i] = iter(reader)
+        first = next(blocks[i], _EMPTY)       # a large file is read on, a block at a time, as it is parsed
+        summary = InputSummary(source.name, source.stream or "unknown", "-", damage=reader.damage)
+        if reader.damage.skipped:
+            summary.warnings.append(f"{reader.damage.skipped} file skipped")
+        parsed.append((reader, first, summary))
+    # small files parsed together, a batch at a time; large ones block by block, in chunks on all cores
+    small = [i for i, (r, f, s) in enumerate(parsed) if not s.damage.skipped and r.complete and f.height < CHUNK_LINES]
+    done = _parse_small([(i, parsed[i][1], parsed[i][0].source.stream) for i in small], pack, formats, columns, progress)
     left_out: dict[int, pl.DataFrame] = {}
-    for i, (source, frame, summary) in enumerate(parsed):
+    for i, (reader, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
         if i in done:
             frame, summary.stream, summary.repaired_lines = done[i]
         else:
-            progress.stage(f"parsing {source.name}", total=frame.height)
+            progress.stage(f"parsing {reader.name}", total=reader.estimated_lines(frame))
             frame, summary.stream, summary.repaired_lines, left_out[i] = _parse(
-                frame, pack, formats, source.stream, columns, keep, progress)
-        parsed[i] = (source, frame, summary)
+                itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress)
+        parsed[i] = (reader, frame, summary)
+    texts = Texts([r for r, _, _ in parsed])
 
     progress.stage("dating lines", total=None)
     anchors = [anchor_date(f) for _, f, s in parsed if f.height and not s.damage.skipped]
     fallback = next((a for a in anchors if a is not None), None)
     tables = []
-    for i, (source, frame, summary) in enumerate(parsed):
+    for i, (_, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
         frame, warning = assign(frame, date, fallback)
@@ -147,44 +155,54 @@ def ingest(
         summary.events = sum(summary.kinds.values())
         summary.unrecognised = summary.lines - summary.events - summary.context
         summary.format = _dominant(counts)
-        tables.append(_finish(frame, source.name, summary.stream, columns))
+        tables.append(_finish(frame, summary.path, summary.stream, columns))
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
-    return Ingested(events, [s for _, _, s in parsed])
+    return Ingested(events, [s for _, _, s in parsed], texts)
 
 
 CHUNK_LINES = 400_000
+_EMPTY = pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
 
-def _parse(frame: pl.DataFrame, pack: Pack, formats: Formats, forced: str | None, columns: tuple[str, ...] | None = None,
-           keep: Callable[[str], pl.Expr] | None = None,
+def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced: str | None,
+           columns: tuple[str, ...] | None = None, keep: Callable[[str], pl.Expr] | None = None,
            progress: Progress = SILENT) -> tuple[pl.DataFrame, str, int, pl.DataFrame]:
-    """Repair, envelopes and classification, in chunks of lines on a thread pool; also the
-    counts (see :func:`_tally`) of the lines ``keep`` let go.
+    """Repair, envelopes and classification of a file's blocks, in chunks of lines on a thread
+    pool while the next block is read; also the counts (see :func:`_tally`) of the lines ``keep``
+    let go.
 
     polars releases the GIL, so chunks run on all cores; steps that need the whole file
-    (continuation parents here, dates later) run after the chunks are joined.
+    (continuation parents here, dates later) run after the chunks are joined. Only a few chunks
+    are in flight at once: a large file is never all in memory as text.
     """
-    chunks = [frame.slice(i, CHUNK_LINES) for i in range(0, max(frame.height, 1), CHUNK_LINES)]
+    stream = forced
+    workers = os.cpu_count() or 1
 
     def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         parsed, damaged = _envelopes(chunk, formats)
         return parsed, int(damaged.sum())
 
-    first, repaired = envelopes(chunks[0])
-    stream = forced or detect_stream(first, pack)
-
-    def job(i: int) -> tuple[pl.DataFrame, int, pl.DataFrame]:
-        part, fixed = (first, repaired) if i == 0 else envelopes(chunks[i])
+    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+        part, fixed = done or envelopes(chunk)
         out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
-        out, gone = _leave_out(out, keep(stream)) if keep is not None else (out, out.clear())
-        return out, fixed, _tally([gone])
+        if keep is not None:
+            out, gone = _leave_out(out, keep(stream))
+            return (owned_strings(out) if columns is not None else out), fixed, _tally([gone])
+        return out, fixed, _tally([out.clear()])
 
-    if len(chunks) == 1:
-        parts = [job(0)]
-    else:
-        with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
-            parts = list(pool.map(job, range(len(chunks))))
+    parts, pending = [], deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for block in blocks:
+            for start in range(0, max(block.height, 1), CHUNK_LINES):
+                chunk, done = block.slice(start, CHUNK_LINES), None
+                if stream is None:                 # the first chunk tells the stream
+                    done = envelopes(chunk)
+                    stream = detect_stream(done[0], pack)
+                pending.append(pool.submit(job, chunk, done))
+            while len(pending) > workers:          # read the next block while these run
+                parts.append(pending.popleft().result())
+        parts += [f.result() for f in pending]
     joined = pl.concat([p for p, _, _ in parts], how="diagonal_relaxed")
     return attach(joined, pack), stream, sum(n for _, n, _ in parts), _tally([t for _, _, t in parts])
 
@@ -222,7 +240,8 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
     frame = _identities(row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text")))
     if columns is None:
         return frame
-    unread = [c for c in ("level", "component", "method", "path", "status") if c not in columns]
+    unread = [c for c in ("level", "component", "method", "path", "status", "raw", "ts_written", "code", "reason", "attempt")
+              if c not in columns]
     msg = pl.col("msg") if "message" in columns else pl.when(pl.col("continuation")).then(pl.col("msg"))
     return frame.drop(unread).with_columns(msg=msg, kind=pl.col("kind").cast(pl.Categorical),
                                            envelope=pl.col("envelope").cast(pl.Categorical))

@@ -6,21 +6,27 @@ always, so a summary can say how much of a file was mended.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
+import os
 import sys
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from ..errors import InputError
+from ..frames import owned_strings
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _REPLACEMENT = "\ufffd".encode()
 # magic numbers polars' reader decompresses by: gzip, zlib (four levels), zstd
 _COMPRESSED = (b"\x1f\x8b", b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x28\xb5\x2f\xfd")
+_BOM = b"\xef\xbb\xbf"
+_SHIELDED = (*_COMPRESSED, _BOM)
 
 
 @dataclass
@@ -81,42 +87,189 @@ def _is_meta(path: Path) -> bool:
     return path.name in {"expect.yaml", "truth.json", "README.md", "README.txt"}
 
 
-def read_lines(source: Source) -> tuple[pl.DataFrame, Damage]:
-    """Read a source into a frame of ``line`` (1-based) and ``raw`` text, plus its damage."""
-    damage = Damage()
-    data = source.data
-    if data is None:
+BLOCK_BYTES = 32 << 20     # a block of a large file: about one parsing chunk of a fleet log
+
+
+class Reader:
+    """A source's lines, a block of whole lines at a time (``for frame in reader``: frames of
+    ``line``, 1-based, and ``raw``), its damage once read, and ``lines_at`` to read some lines
+    again: a fleet's correlation keeps file:line, not the text of millions of lines."""
+
+    def __init__(self, source: Source, block_bytes: int | None = None):
+        self.source = source
+        self.name = source.name
+        self.damage = Damage()
+        self.blocks: list[tuple[int, int, int]] = []     # (byte offset, bytes, first line) of each block
+        self._block_bytes = block_bytes or BLOCK_BYTES
+        self._stamp: tuple[int, int] | None = None         # (size, mtime) as read
+        self._head = b""                                   # the first bytes, to tell binary from text
+        self.complete = False                              # the last block has been handed out
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        damage, line = self.damage, 1
+        for offset, block, first, last in self._byte_blocks():
+            if first and not self._head:
+                damage.skipped = "empty"
+                return
+            if first and _looks_binary(self._head):
+                damage.skipped = "binary"
+                return
+            raw = _decode(block, first, last, damage)
+            self.blocks.append((offset, len(block), line))
+            self.complete = last
+            yield pl.DataFrame({"line": pl.int_range(line, line + len(raw), dtype=pl.UInt32, eager=True), "raw": raw})
+            line += len(raw)
+
+    def estimated_lines(self, first: pl.DataFrame) -> int | None:
+        """The file's lines, guessed from its size and its first block (for a progress bar)."""
+        if self._stamp is None or not self.blocks or not first.height:
+            return None
+        return max(first.height, round(self._stamp[0] * first.height / self.blocks[0][1]))
+
+    def lines_at(self, lines: pl.Series) -> pl.DataFrame:
+        """``line`` and ``raw`` of the given line numbers, read again from the source, block by
+        block, only the blocks that hold them.
+
+        Raises:
+            InputError: the file is gone, or changed other than by growing (rotated, rewritten).
+        """
+        want = lines.unique().sort()
+        firsts = pl.Series([b[2] for b in self.blocks], dtype=pl.Int64)
+        needed = sorted(set((firsts.search_sorted(want.cast(pl.Int64), side="right") - 1).to_list()))
+        data = self._data() if self.source.path is None or self.damage.gzip else None
+        parts = []
+        with contextlib.nullcontext() if data is not None else self._reopen() as f:
+            for b in needed:
+                offset, size, first = self.blocks[b]
+                if data is not None:
+                    block = data[offset:offset + size]
+                else:
+                    f.seek(offset)
+                    block = f.read(size)
+                last = b == len(self.blocks) - 1
+                raw = _decode(block, b == 0, last, Damage())
+                frame = pl.DataFrame({"line": pl.int_range(first, first + len(raw), dtype=pl.UInt32, eager=True), "raw": raw})
+                parts.append(owned_strings(frame.join(want.cast(pl.UInt32).to_frame("line"), on="line", how="semi")))
+        return pl.concat(parts) if parts else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
+
+    def _reopen(self):
         try:
-            data = source.path.read_bytes()
+            f = open(self.source.path, "rb")
+            st = os.fstat(f.fileno())
         except OSError as exc:
-            raise InputError(f"{source.name}: cannot read: {exc.strerror}") from None
-    if data[:2] == _GZIP_MAGIC:
-        damage.gzip = True
+            raise InputError(f"{self.name}: cannot read again: {exc.strerror}") from None
+        size, mtime = self._stamp or (0, 0)
+        if st.st_size < size or (st.st_size == size and st.st_mtime_ns != mtime):
+            f.close()
+            raise InputError(f"{self.name}: changed since it was read (rotated or rewritten); run again")
+        return f
+
+    def _data(self) -> bytes:
+        """The whole source in memory: stdin, or a gzip file (read in one piece, not seekable)."""
+        data = self.source.data
+        if data is None:
+            try:
+                data = self.source.path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"{self.name}: cannot read: {exc.strerror}") from None
+        if data[:2] == _GZIP_MAGIC:
+            self.damage.gzip = True
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error):
+                data = _salvage_gzip(data, self.damage if not self.blocks else Damage())
+        return data
+
+    def _byte_blocks(self) -> Iterator[tuple[int, bytes, bool, bool]]:
+        """(offset, bytes, first, last): blocks that end after a newline, the last one excepted."""
+        f = None
+        if self.source.data is None:
+            try:
+                f = open(self.source.path, "rb")
+                st = os.fstat(f.fileno())
+                self._stamp = (st.st_size, st.st_mtime_ns)
+                self._head = f.read(8192)
+            except OSError as exc:
+                raise InputError(f"{self.name}: cannot read: {exc.strerror}") from None
+            if self._head[:2] == _GZIP_MAGIC:
+                f.close()
+                f = None
+            else:
+                f.seek(0)
+        if f is None:
+            view = memoryview(self._data())
+            self._head = bytes(view[:8192])
+            pieces = (bytes(view[i:i + self._block_bytes]) for i in range(0, len(view), self._block_bytes))
+        else:
+            pieces = iter(lambda: f.read(self._block_bytes), b"")
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            data = _salvage_gzip(data, damage)
-    if not data:
-        damage.skipped = "empty"
-        return _empty(), damage
-    if _looks_binary(data):
-        damage.skipped = "binary"
-        return _empty(), damage
-    if data.startswith(b"\xef\xbb\xbf"):
+            offset, carry, ready = 0, b"", None
+            for piece in pieces:
+                carry += piece
+                cut = carry.rfind(b"\n") + 1
+                if not cut:
+                    continue            # a line longer than a block: read on
+                if ready is not None:
+                    yield offset, ready, offset == 0, False
+                    offset += len(ready)
+                ready, carry = carry[:cut], carry[cut:]
+            if ready is not None and carry:
+                yield offset, ready, offset == 0, False
+                offset += len(ready)
+                ready, carry = carry, b""
+            yield offset, ready if ready is not None else carry, offset == 0, True
+        finally:
+            if f is not None:
+                f.close()
+
+
+class Texts:
+    """The text of any line read, by file and line number, read again from its source."""
+
+    def __init__(self, readers: list[Reader]):
+        self._readers = {r.name: r for r in readers}
+
+    def of(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """``rows`` (with ``file`` and ``line``) with ``raw``, the line as read, in their order.
+
+        Raises:
+            InputError: a file is gone or was rewritten since it was read.
+        """
+        keys = rows.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.UInt32)).drop_nulls().unique()
+        found = [self._readers[name].lines_at(part["line"]).with_columns(file=pl.lit(name))
+                 for (name,), part in keys.partition_by("file", as_dict=True).items() if name in self._readers]
+        text = pl.concat(found) if found else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String, "file": pl.String})
+        return rows.drop("raw", strict=False).with_columns(_f=pl.col("file").cast(pl.String), _l=pl.col("line").cast(pl.UInt32)).join(
+            text, left_on=["_f", "_l"], right_on=["file", "line"], how="left", maintain_order="left").drop("_f", "_l")
+
+
+def read_lines(source: Source) -> tuple[pl.DataFrame, Damage]:
+    """A whole source as one frame of ``line`` and ``raw``, plus its damage."""
+    reader = Reader(source)
+    frames = list(reader)
+    return (pl.concat(frames) if frames else _empty()), reader.damage
+
+
+def _decode(block: bytes, first: bool, last: bool, damage: Damage) -> pl.Series:
+    """The lines of a block of whole lines, damage counted into ``damage``: the same lines and
+    counts, block by block, as for the whole source at once."""
+    if first and block.startswith(_BOM):
         damage.bom = True
-        data = data[3:]
-    if data.find(b"\x00") >= 0:        # find is a fast scan; count only when there is something
-        damage.nul_bytes = data.count(b"\x00")
-        data = data.replace(b"\x00", b"")
-    if data.find(b"\r") >= 0:
-        damage.crlf_lines = data.count(b"\r\n") + data.endswith(b"\r")
-    damage.truncated_last_line = bool(data) and not data.endswith(b"\n")
-    raw = _split_lines(data)
+        block = block[3:]
+    if block.find(b"\x00") >= 0:        # find is a fast scan; count only when there is something
+        damage.nul_bytes += block.count(b"\x00")
+        block = block.replace(b"\x00", b"")
+    if block.find(b"\r") >= 0:
+        damage.crlf_lines += block.count(b"\r\n") + (last and block.endswith(b"\r"))
+    if last:
+        damage.truncated_last_line = bool(block) and not block.endswith(b"\n")
+    if not block and not first:              # a last block of NUL bytes only: no line
+        return pl.Series("raw", [], pl.String)
+    raw = _split_lines(block)
     if raw.str.contains("\ufffd", literal=True).any():
-        written = data.count(_REPLACEMENT)    # U+FFFD the file itself wrote is not damage
-        damage.invalid_utf8 = int(raw.str.count_matches("\ufffd", literal=True).sum()) - written
-    frame = pl.DataFrame({"line": pl.int_range(1, len(raw) + 1, dtype=pl.UInt32, eager=True), "raw": raw})
-    return frame, damage
+        written = block.count(_REPLACEMENT)    # U+FFFD the file itself wrote is not damage
+        damage.invalid_utf8 += int(raw.str.count_matches("\ufffd", literal=True).sum()) - written
+    return raw
 
 
 def _split_lines(data: bytes) -> pl.Series:
@@ -126,8 +279,9 @@ def _split_lines(data: bytes) -> pl.Series:
     replaces invalid UTF-8 as Python's ``errors="replace"`` does."""
     if not data:                              # a file that was only a BOM: one empty line
         return pl.Series("raw", [""], pl.String)
-    # the reader decompresses what starts like gzip, zlib or zstd: a blank first line disarms it
-    shield = data.startswith(_COMPRESSED)    # only then copy the data to put a line before it
+    # the reader decompresses what starts like gzip, zlib or zstd, and drops a BOM it starts with
+    # (one within the file is text, and a block may start there): a blank first line disarms both
+    shield = data.startswith(_SHIELDED)      # only then copy the data to put a line before it
     frame = pl.read_csv(b"\n" + data if shield else data, has_header=False, separator="\x00", quote_char=None,
                         new_columns=["raw"], infer_schema=False, encoding="utf8-lossy", raise_if_empty=False)
     raw = frame["raw"].fill_null("").slice(int(shield))

@@ -10,7 +10,6 @@ import polars as pl
 
 from ..durations import format_duration
 from ..evaluate.model import Result, shown_message
-from ..ingest import with_messages
 from ..ingest.repair import repair_text
 
 EXCERPTS = 8             # key decisions shown as aligned excerpts
@@ -140,7 +139,7 @@ def _excerpts(result: Result, incident) -> list[Excerpt]:
                      shown_message(r["component"], r["message"]) or "",
                      "decision" if (r["file"], r["line"]) == (decision["file"], decision["line"]) else "",
                      "client" if r["stream"] == "ios" else "server", r["raw"])
-                for r in with_messages(window.head(60)).iter_rows(named=True)]
+                for r in incident.lines(window.head(60)).iter_rows(named=True)]
         if len(d["evidence"]) > 1:
             ev = d["evidence"][1]
             for row in rows:

@@ -7,7 +7,6 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import UsageError
-from ..ingest import with_messages
 
 _CAP = 5000
 _SHORT = {"client.pong_received": "pong", "client.connected": "connect", "server.connected": "connect",
@@ -55,7 +54,7 @@ def timeline_text(incident, user: str | None = None, around: str | None = None, 
                       pl.col("evidence_line"))).otherwise(pl.lit("")))
     ev = ev.join(notes, on=["file", "line"], how="left").sort("ts_server", "stream", "file", "line")
     rows = [f"{'time (server clock)':23}  {'client':{width}}  | server"]
-    for r in with_messages(ev.head(_CAP)).iter_rows(named=True):
+    for r in incident.lines(ev.head(_CAP)).iter_rows(named=True):
         cell = _cell(r["file"], r["line"], r["message"], width)
         left, right = (cell, "") if r["stream"] == "ios" else ("", cell)
         line = f"{r['ts_server'].isoformat(sep=' ', timespec='milliseconds')}  {left:{width}}  | {right}"
