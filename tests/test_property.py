@@ -79,3 +79,13 @@ def test_reading_in_blocks_is_reading_whole(data, block):
     if whole.height:      # and any line can be read again, block by block
         picked = whole.filter(pl.col("line") % 3 == 1)
         assert reader.lines_at(picked["line"]).sort("line").equals(picked)
+
+
+def test_lines_not_in_a_source_come_back_as_nothing():
+    # line 0, lines past the end, and a skipped (empty) source: nothing to quote, no error
+    reader = Reader(Source("any.log", data=b"first\nsecond\n"))
+    list(reader)
+    assert reader.lines_at(pl.Series([0, 2, 9])).rows() == [(2, "second")]
+    empty = Reader(Source("empty.log", data=b""))
+    list(empty)
+    assert empty.damage.skipped == "empty" and empty.lines_at(pl.Series([1])).height == 0

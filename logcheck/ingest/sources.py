@@ -135,7 +135,7 @@ class Reader:
         """
         want = lines.unique().sort()
         firsts = pl.Series([b[2] for b in self.blocks], dtype=pl.Int64)
-        needed = sorted(set((firsts.search_sorted(want.cast(pl.Int64), side="right") - 1).to_list()))
+        needed = sorted({b for b in (firsts.search_sorted(want.cast(pl.Int64), side="right").cast(pl.Int64) - 1).to_list() if b >= 0})
         data = self._data() if self.source.path is None or self.damage.gzip else None
         parts = []
         with contextlib.nullcontext() if data is not None else self._reopen() as f:
