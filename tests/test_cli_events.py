@@ -1,11 +1,15 @@
 """`logcheck events`: exit codes, exact messages, every output form."""
 from __future__ import annotations
 
+import importlib
 import json
 
 import polars as pl
 
-from .conftest import SEED
+from logcheck import ingest
+from logcheck.render.tables import summary_text
+
+from .conftest import SAMPLES, SEED
 
 
 def test_missing_path_is_a_usage_error_naming_it(run):
@@ -65,3 +69,17 @@ def test_version_and_help(run):
     assert code == 0 and out.startswith("logcheck, version ")
     code, out, _ = run("--help")
     assert code == 0 and all(c in out for c in ("events", "verify", "timeline", "rules", "simulate"))
+
+
+def test_summary_and_unrecognised_say_what_the_whole_table_says(run, monkeypatch):
+    # both read lean (no table for a summary; only unrecognised lines kept), in chunks that leave
+    # lines out: the same counts and the same lines as from the full events table
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest"), "CHUNK_LINES", 5)
+    fleet = SAMPLES / "fleet-json"
+    full = ingest([str(fleet)])
+    _, summary, _ = run("events", str(fleet), "--summary")
+    assert summary == summary_text(full.inputs) + "\n"
+    _, listed, err = run("events", str(fleet), "--unrecognised")
+    rows = full.unrecognised()
+    assert listed.splitlines() == [f"{r['file']}:{r['line']}: {r['raw']}" for r in rows.iter_rows(named=True)]
+    assert rows.height > 1 and err.endswith(f"{rows.height} unrecognised line(s)\n")

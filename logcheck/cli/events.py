@@ -26,7 +26,7 @@ _WRITERS = {".parquet": "write_parquet", ".csv": "write_csv", ".jsonl": "write_n
 def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, show_all):
     """Read iOS and backend logs (files, folders, globs, - for stdin, .gz) into one events table."""
     result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
-                    progress=progress_for(quiet=False))
+                    progress=progress_for(quiet=False), **_lean(summary, unrecognised))
     if summary:
         click.echo(summary_text(result.inputs))
         return
@@ -50,3 +50,14 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
         click.echo(table.write_ndjson(), nl=False)
     else:
         click.echo(events_text(table))
+
+
+def _lean(summary: bool, unrecognised: bool) -> dict:
+    """What ``ingest`` need not keep for these outputs: a summary is counts only (no table), and
+    the unrecognised lines are a few of a fleet's millions. Lines left out are still counted."""
+    if summary:
+        return {"columns": (), "keep": lambda stream: pl.lit(False)}
+    if unrecognised:
+        return {"columns": ("file", "line", "kind", "context", "raw"),
+                "keep": lambda stream: pl.col("kind").is_null() & ~pl.col("context").fill_null(False)}
+    return {}

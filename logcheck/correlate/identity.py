@@ -71,8 +71,10 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     summary = frame.filter(pl.col("uid").is_not_null() & pl.col("kind").is_not_null()).group_by("uid").agg(
         prefix=pl.col("uid").first().str.slice(0, 8), files=pl.col("file").unique().sort(), events=pl.len()
     ).sort("events", descending=True)
-    # ids as written are resolved into uid and meal_id now: a fleet's rows need not carry both
-    return Identity(frame.drop("user", "user_prefix", "meal"), summary, files, warnings)
+    # ids as written are resolved into uid and meal_id now: a fleet's rows need not carry both;
+    # as categories, 4 bytes a row, not a 36-character string (20,000 users over 10M rows)
+    frame = frame.drop("user", "user_prefix", "meal").with_columns(pl.col("uid", "meal_id").cast(pl.Categorical))
+    return Identity(frame, summary, files, warnings)
 
 
 def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:

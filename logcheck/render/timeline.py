@@ -38,7 +38,7 @@ def timeline_text(incident, user: str | None = None, around: str | None = None, 
     """Client and server events side by side in server-clock order; decisions carry their cause."""
     ev = incident.events.filter(pl.col("kind").is_not_null() & pl.col("ts_server").is_not_null())
     if user:
-        ev = ev.filter(pl.col("uid").str.starts_with(user.lower()))
+        ev = ev.filter(pl.col("uid").cast(pl.String).str.starts_with(user.lower()))
         if not ev.height:
             raise UsageError(f"--user {user}: no events for that user")
     if around:
