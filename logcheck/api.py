@@ -11,7 +11,7 @@ from .align import apply_clock, estimate_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
 from .frames import mapped
-from .ingest import InputSummary, ingest, with_messages
+from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
 from .progress import SILENT, Progress
@@ -90,7 +90,7 @@ CORRELATION_COLUMNS = ("ts", "ts_digits", "ts_quality", "zoned", "stream", "file
 
 
 def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """What correlation reads, in its columns, with files and kinds as categories.
+    """What correlation reads, in its columns, with files, kinds and ids as categories.
 
     Rows: client events; backend events of kinds the pack or the correlation code reads, or that
     name a user (a fleet's HTTP access lines are neither, and a third of its lines); and the first
@@ -100,7 +100,7 @@ def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
     kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
     return events.filter(kept | edge.fill_null(False)).select(
-        [pl.col(c).cast(pl.Categorical) if c in ("file", "kind") else pl.col(c) for c in CORRELATION_COLUMNS])
+        [pl.col(c).cast(pl.Categorical) if c in LEAN_CATEGORIES else pl.col(c) for c in CORRELATION_COLUMNS])
 
 
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:

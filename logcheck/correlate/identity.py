@@ -28,8 +28,8 @@ class Identity:
 
 def resolve_prefixes(values: pl.DataFrame, column: str, prefix_col: str) -> tuple[pl.DataFrame, list[str]]:
     """Map each distinct prefix to its one full id; report prefixes with several."""
-    full = values.select(pl.col(column).alias("full")).drop_nulls().unique()
-    prefixes = values.filter(pl.col(column).is_null()).select(pl.col(prefix_col).alias("prefix")).drop_nulls().unique()
+    full = values.select(pl.col(column).alias("full")).drop_nulls().unique().cast(pl.String)
+    prefixes = values.filter(pl.col(column).is_null()).select(pl.col(prefix_col).alias("prefix")).drop_nulls().unique().cast(pl.String)
     if not prefixes.height:
         return pl.DataFrame(schema={"prefix": pl.String, "resolved": pl.String}), []
     cand = prefixes.with_columns(k=pl.col("prefix").str.slice(0, 8)).join(
@@ -48,28 +48,33 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     warnings: list[str] = []
     users, w = resolve_prefixes(events, "user", "user_prefix")
     warnings += w
-    meal_full = events.select(pl.col("meal").filter(pl.col("meal").str.len_chars() == 36).alias("meal"),
-                              pl.lit(None, pl.String).alias("meal_prefix"))
-    meal_pref = events.select(pl.lit(None, pl.String).alias("meal"),
-                              pl.col("meal").filter(pl.col("meal").str.len_chars() < 36).alias("meal_prefix"))
+    written = events.select(pl.col("meal").drop_nulls().unique().cast(pl.String))     # ids may be categories
+    meal_full = written.select(pl.col("meal").filter(pl.col("meal").str.len_chars() == 36).alias("meal"),
+                               pl.lit(None, pl.String).alias("meal_prefix"))
+    meal_pref = written.select(pl.lit(None, pl.String).alias("meal"),
+                               pl.col("meal").filter(pl.col("meal").str.len_chars() < 36).alias("meal_prefix"))
     meals, w = resolve_prefixes(pl.concat([meal_full, meal_pref]), "meal", "meal_prefix")
     warnings += w
     # looked up on the rows that need it (most lines of a fleet name a full id, or nothing)
     rows = events.select("user", "user_prefix", "meal").with_row_index("_row")
-    short = rows.filter(pl.col("user").is_null() & pl.col("user_prefix").is_not_null()).select(
+    text = pl.String
+    short = rows.filter(pl.col("user").is_null() & pl.col("user_prefix").is_not_null()).with_columns(pl.col("user_prefix").cast(text)).select(
         "_row", mapped("user_prefix", users.rename({"prefix": "user_prefix"}), "resolved", "_u"))
-    meal = rows.filter(pl.col("meal").is_not_null()).select("_row", mapped("meal", meals.rename({"prefix": "meal"}), "resolved", "_m"))
+    meal = rows.filter(pl.col("meal").is_not_null()).with_columns(pl.col("meal").cast(text)).select(
+        "_row", mapped("meal", meals.rename({"prefix": "meal"}), "resolved", "_m"))
     frame = scatter_rows(scatter_rows(events.with_row_index("_row"), short, ["_u"]), meal, ["_m"])
-    frame = frame.with_columns(uid=pl.coalesce("user", "_u", "user_prefix"), meal_id=pl.coalesce("_m", "meal")).drop("_row", "_u", "_m")
+    same = frame["user"].dtype      # ids as written are categories (verify) or text: coalesce wants one type
+    frame = frame.with_columns(pl.col("_u", "_m").cast(same)).with_columns(
+        uid=pl.coalesce("user", "_u", "user_prefix"), meal_id=pl.coalesce("_m", "meal")).drop("_row", "_u", "_m")
     frame = _link_server_meals(frame)
     files, w = _client_users(frame, user_map or {})
     warnings += w
     owner = pl.DataFrame({"file": list(files), "_owner": list(files.values())}, schema={"file": pl.String, "_owner": pl.String})
-    frame = frame.with_columns(mapped("file", owner, "_owner")).with_columns(
+    frame = frame.with_columns(mapped("file", owner, "_owner").cast(frame["uid"].dtype)).with_columns(
         uid=pl.when(pl.col("stream") == "ios").then(pl.col("_owner")).otherwise(pl.col("uid"))
     ).drop("_owner")
     summary = frame.filter(pl.col("uid").is_not_null() & pl.col("kind").is_not_null()).group_by("uid").agg(
-        prefix=pl.col("uid").first().str.slice(0, 8), files=pl.col("file").unique().sort(), events=pl.len()
+        prefix=pl.col("uid").first().cast(pl.String).str.slice(0, 8), files=pl.col("file").unique().sort(), events=pl.len()
     ).sort("events", descending=True)
     # ids as written are resolved into uid and meal_id now: a fleet's rows need not carry both;
     # as categories, 4 bytes a row, not a 36-character string (20,000 users over 10M rows)
