@@ -57,11 +57,11 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     warnings += w
     # looked up on the rows that need it (most lines of a fleet name a full id, or nothing)
     rows = events.select("user", "user_prefix", "meal").with_row_index("_row")
-    text = pl.String
-    short = rows.filter(pl.col("user").is_null() & pl.col("user_prefix").is_not_null()).with_columns(pl.col("user_prefix").cast(text)).select(
-        "_row", mapped("user_prefix", users.rename({"prefix": "user_prefix"}), "resolved", "_u"))
-    meal = rows.filter(pl.col("meal").is_not_null()).with_columns(pl.col("meal").cast(text)).select(
-        "_row", mapped("meal", meals.rename({"prefix": "meal"}), "resolved", "_m"))
+    def looked_up(part: pl.DataFrame, col: str, table: pl.DataFrame, name: str) -> pl.DataFrame:
+        return part.with_columns(pl.col(col).cast(pl.String)).select("_row", mapped(col, table.rename({"prefix": col}), "resolved", name))
+
+    short = looked_up(rows.filter(pl.col("user").is_null() & pl.col("user_prefix").is_not_null()), "user_prefix", users, "_u")
+    meal = looked_up(rows.filter(pl.col("meal").is_not_null()), "meal", meals, "_m")
     frame = scatter_rows(scatter_rows(events.with_row_index("_row"), short, ["_u"]), meal, ["_m"])
     same = frame["user"].dtype      # ids as written are categories (verify) or text: coalesce wants one type
     frame = frame.with_columns(pl.col("_u", "_m").cast(same)).with_columns(
