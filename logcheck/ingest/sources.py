@@ -133,23 +133,22 @@ class Reader:
         Raises:
             InputError: the file is gone, or changed other than by growing (rotated, rewritten).
         """
-        want = lines.unique().sort()
+        want = pl.DataFrame({"line": lines.cast(pl.Int64).unique().sort()})
         firsts = pl.Series([b[2] for b in self.blocks], dtype=pl.Int64)
-        needed = sorted({b for b in (firsts.search_sorted(want.cast(pl.Int64), side="right").cast(pl.Int64) - 1).to_list() if b >= 0})
+        want = want.with_columns(block=firsts.search_sorted(want["line"], side="right").cast(pl.Int64) - 1).filter(pl.col("block") >= 0)
         data = self._data() if self.source.path is None or self.damage.gzip else None
         parts = []
         with contextlib.nullcontext() if data is not None else self._reopen() as f:
-            for b in needed:
+            for (b,), wanted in want.partition_by("block", as_dict=True, maintain_order=True).items():
                 offset, size, first = self.blocks[b]
                 if data is not None:
                     block = data[offset:offset + size]
                 else:
                     f.seek(offset)
                     block = f.read(size)
-                last = b == len(self.blocks) - 1
-                raw = _decode(block, b == 0, last, Damage())
-                frame = pl.DataFrame({"line": pl.int_range(first, first + len(raw), dtype=pl.UInt32, eager=True), "raw": raw})
-                parts.append(owned_strings(frame.join(want.cast(pl.UInt32).to_frame("line"), on="line", how="semi")))
+                raw = _decode(block, b == 0, b == len(self.blocks) - 1, Damage())
+                at = (wanted["line"] - first).filter(wanted["line"] - first < len(raw))    # positions in the block
+                parts.append(owned_strings(pl.DataFrame({"line": (at + first).cast(pl.UInt32), "raw": raw.gather(at)})))
         return pl.concat(parts) if parts else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
     def _reopen(self):
