@@ -85,7 +85,9 @@ def _decisions(ctx: Context, incident: Incident) -> pl.DataFrame:
     Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
     polars, and Python dicts are made only when someone asks for ``Result.decisions``.
     """
-    rows = ctx.decisions.sort("ts_server", "file", "line").with_row_index("_d")
+    used = ["ts_server", "file", "line", "uid", "outcome", "cause", "meal_id", "active", "active_by_allowance",
+            "evidence_file", "evidence_line", "evidence_kind", "evidence_seconds"]     # of some 60 columns
+    rows = ctx.decisions.select(used).sort("ts_server", "file", "line").with_row_index("_d")
     # each decision's evidence list, built long then grouped (concat_list of structs is 80x slower)
     own = rows.select("_d", file=pl.col("file").cast(pl.String), line=pl.col("line").cast(pl.UInt32),
                       role=pl.lit("decision", pl.String), seconds_before=pl.lit(None, pl.Float64))
