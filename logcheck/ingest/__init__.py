@@ -228,8 +228,9 @@ def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.Dat
 def _tally(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """Lines and context lines per envelope and kind, summed over ``frames`` (tallies or parsed
     lines): the summary's accounting, which lines left out by ``keep`` still enter."""
-    parts = [f if "lines" in f.columns else f.group_by(pl.col("envelope").cast(pl.String), pl.col("kind").cast(pl.String)).agg(
-        lines=pl.len().cast(pl.Int64), context=pl.col("context").fill_null(False).sum().cast(pl.Int64)) for f in frames]
+    parts = [f if "lines" in f.columns else f.group_by("envelope", "kind").agg(   # on categories; text once grouped
+        lines=pl.len().cast(pl.Int64), context=pl.col("context").fill_null(False).sum().cast(pl.Int64),
+    ).with_columns(pl.col("envelope", "kind").cast(pl.String)) for f in frames]
     return pl.concat(parts).group_by("envelope", "kind").sum()
 
 
