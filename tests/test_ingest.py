@@ -5,6 +5,8 @@ import datetime as dt
 import gzip
 import importlib
 import io
+import os
+import resource
 
 import polars as pl
 import pytest
@@ -167,6 +169,18 @@ def test_cited_lines_are_read_again_from_gzip_stdin_and_plain_files(write, monke
     back = result.texts.of(result.events.select("file", "line").reverse())
     assert back["raw"].to_list() == result.events["raw"].reverse().to_list()
     assert set(back["file"]) == {str(folder / "a.log.gz"), str(folder / "b.log"), "<stdin>"}
+
+
+def test_a_folder_of_many_small_files_is_never_all_open(write):
+    # a large file stays open while it is parsed block by block; a small one is closed once read
+    folder = write({f"ios-{i:03}.log": "10:07:29 - MealLogWebSocketClient: ✅ Pong received\n" for i in range(300)})
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 100, hard))
+    try:
+        result = ingest([str(folder)])
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(result.inputs) == 300 and all(s.lines == s.events == 1 for s in result.inputs)
 
 
 def test_a_file_rewritten_after_reading_is_named_not_misquoted(write):

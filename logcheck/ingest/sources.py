@@ -122,8 +122,8 @@ class Reader:
 
     def estimated_lines(self, first: pl.DataFrame) -> int | None:
         """The file's lines, guessed from its size and its first block (for a progress bar)."""
-        if self._stamp is None or not self.blocks or not first.height:
-            return None
+        if self._stamp is None or self.damage.gzip or not self.blocks or not first.height:
+            return None     # stdin's size is not known; a gzip file's is not its text's
         return max(first.height, round(self._stamp[0] * first.height / self.blocks[0][1]))
 
     def lines_at(self, lines: pl.Series) -> pl.DataFrame:
@@ -136,7 +136,7 @@ class Reader:
         want = pl.DataFrame({"line": lines.cast(pl.Int64).unique().sort()})
         firsts = pl.Series([b[2] for b in self.blocks], dtype=pl.Int64)
         want = want.with_columns(block=firsts.search_sorted(want["line"], side="right").cast(pl.Int64) - 1).filter(pl.col("block") >= 0)
-        data = self._data() if self.source.path is None or self.damage.gzip else None
+        data = self._data(Damage()) if self.source.path is None or self.damage.gzip else None
         parts = []
         with contextlib.nullcontext() if data is not None else self._reopen() as f:
             for (b,), wanted in want.partition_by("block", as_dict=True, maintain_order=True).items():
@@ -163,8 +163,9 @@ class Reader:
             raise InputError(f"{self.name}: changed since it was read (rotated or rewritten); run again")
         return f
 
-    def _data(self) -> bytes:
-        """The whole source in memory: stdin, or a gzip file (read in one piece, not seekable)."""
+    def _data(self, damage: Damage) -> bytes:
+        """The whole source in memory: stdin, or a gzip file (read in one piece, not seekable);
+        gzip is noted in ``damage``."""
         data = self.source.data
         if data is None:
             try:
@@ -172,54 +173,60 @@ class Reader:
             except OSError as exc:
                 raise InputError(f"{self.name}: cannot read: {exc.strerror}") from None
         if data[:2] == _GZIP_MAGIC:
-            self.damage.gzip = True
+            damage.gzip = True
             try:
                 data = gzip.decompress(data)
             except (OSError, EOFError, zlib.error):
-                data = _salvage_gzip(data, self.damage if not self.blocks else Damage())
+                data = _salvage_gzip(data, damage)
         return data
 
+    def _open(self):
+        """The file to read block by block, its size and first bytes noted; None for stdin and
+        gzip, which are read whole."""
+        if self.source.data is not None:
+            return None
+        try:
+            f = open(self.source.path, "rb")
+            st = os.fstat(f.fileno())
+            self._stamp = (st.st_size, st.st_mtime_ns)
+            self._head = f.read(8192)
+        except OSError as exc:
+            raise InputError(f"{self.name}: cannot read: {exc.strerror}") from None
+        if self._head[:2] == _GZIP_MAGIC:
+            f.close()
+            return None
+        f.seek(0)
+        return f
+
     def _byte_blocks(self) -> Iterator[tuple[int, bytes, bool, bool]]:
-        """(offset, bytes, first, last): blocks that end after a newline, the last one excepted."""
-        f = None
-        if self.source.data is None:
-            try:
-                f = open(self.source.path, "rb")
-                st = os.fstat(f.fileno())
-                self._stamp = (st.st_size, st.st_mtime_ns)
-                self._head = f.read(8192)
-            except OSError as exc:
-                raise InputError(f"{self.name}: cannot read: {exc.strerror}") from None
-            if self._head[:2] == _GZIP_MAGIC:
-                f.close()
-                f = None
-            else:
-                f.seek(0)
+        """(offset, bytes, first, last): blocks of whole lines, the last one perhaps cut. The file
+        is closed before the last block is handed out: a folder of many small files is never all
+        open at once."""
+        f = self._open()
         if f is None:
-            view = memoryview(self._data())
+            view = memoryview(self._data(self.damage))
             self._head = bytes(view[:8192])
             pieces = (bytes(view[i:i + self._block_bytes]) for i in range(0, len(view), self._block_bytes))
         else:
             pieces = iter(lambda: f.read(self._block_bytes), b"")
+        offset, carry, ready = 0, b"", None
         try:
-            offset, carry, ready = 0, b"", None
             for piece in pieces:
                 carry += piece
                 cut = carry.rfind(b"\n") + 1
                 if not cut:
                     continue            # a line longer than a block: read on
-                if ready is not None:
+                if ready is not None:   # not the last block: hand it out and read on
                     yield offset, ready, offset == 0, False
                     offset += len(ready)
                 ready, carry = carry[:cut], carry[cut:]
-            if ready is not None and carry:
-                yield offset, ready, offset == 0, False
-                offset += len(ready)
-                ready, carry = carry, b""
-            yield offset, ready if ready is not None else carry, offset == 0, True
         finally:
             if f is not None:
                 f.close()
+        rest = [b for b in (ready, carry) if b] or [b""]     # an empty source is one empty block
+        for i, block in enumerate(rest):
+            yield offset, block, offset == 0, i == len(rest) - 1
+            offset += len(block)
 
 
 class Texts:
@@ -262,8 +269,8 @@ def _decode(block: bytes, first: bool, last: bool, damage: Damage) -> pl.Series:
         damage.crlf_lines += block.count(b"\r\n") + (last and block.endswith(b"\r"))
     if last:
         damage.truncated_last_line = bool(block) and not block.endswith(b"\n")
-    if not block and not first:              # a last block of NUL bytes only: no line
-        return pl.Series("raw", [], pl.String)
+    if not block:    # a source that was only a BOM is one empty line; a last block of NUL bytes, none
+        return pl.Series("raw", [""] if first else [], pl.String)
     raw = _split_lines(block)
     if raw.str.contains("\ufffd", literal=True).any():
         written = block.count(_REPLACEMENT)    # U+FFFD the file itself wrote is not damage
@@ -275,9 +282,7 @@ def _split_lines(data: bytes) -> pl.Series:
     """Lines of ``data`` (free of NUL bytes), decoded with replacement, by polars' CSV reader:
     NUL as the separator and no quoting leave every line whole, in a tenth of Python's split time.
     The reader ends lines at \\n and drops a \\r before it, keeps blank lines (as nulls) and
-    replaces invalid UTF-8 as Python's ``errors="replace"`` does."""
-    if not data:                              # a file that was only a BOM: one empty line
-        return pl.Series("raw", [""], pl.String)
+    replaces invalid UTF-8 as Python's ``errors="replace"`` does. ``data`` is not empty."""
     # the reader decompresses what starts like gzip, zlib or zstd, and drops a BOM it starts with
     # (one within the file is text, and a block may start there): a blank first line disarms both
     shield = data.startswith(_SHIELDED)      # only then copy the data to put a line before it
