@@ -90,14 +90,18 @@ def apply_clock(events: pl.DataFrame, clock: pl.DataFrame) -> pl.DataFrame:
     # an inherited time is an interval: from the line it came from to the next timed line
     # (to the end of that line's own interval)
     inherited = pl.col("ts_quality") == "inherited"
-    next_known = pl.when(~inherited).then(pl.col("ts")).backward_fill().shift(-1).over("file")
-    next_res = pl.when(~inherited).then(pl.col("_written")).backward_fill().shift(-1).over("file")
-    gap = (next_known - pl.col("ts")).dt.total_microseconds() / 1e6 + next_res
+    gap = (next_timed("ts") - pl.col("ts")).dt.total_microseconds() / 1e6 + next_timed("_written")
     frame = frame.with_columns(_written=written)
     return frame.with_columns(
         ts_server=pl.col("ts") - pl.duration(microseconds=(shift * 1e6).round().cast(pl.Int64)),
         ts_res=pl.when(inherited).then(pl.max_horizontal(gap.fill_null(1.0), pl.lit(1.0))).otherwise(pl.col("_written")),
     ).drop("offset_seconds", "skew_seconds", "_sample_zoned", "_written")
+
+
+def next_timed(column: str) -> pl.Expr:
+    """``column`` of the next line of the same file with a time of its own (over a frame in file
+    and line order): where a line with an inherited time is known to have happened by."""
+    return pl.when(pl.col("ts_quality") != "inherited").then(pl.col(column)).backward_fill().shift(-1).over("file")
 
 
 def _by_file(events: pl.DataFrame, given: dict[str, str], flag: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from ..align import next_timed
 from ..packs import Pack
 
 _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
@@ -33,11 +34,9 @@ def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str, before: bool
     cols = [pl.col("uid")] + [pl.col(c).alias(f"{prefix}_{c.replace('ts_server', 'ts')}") for c in _REF]
     on = pl.col("ts_server")
     inherited = rows.filter(pl.col("ts_quality") == "inherited") if before else rows.clear()
-    if inherited.height:
-        timed = (events.filter(pl.col("file").is_in(inherited["file"].unique().implode()) & pl.col("ts_server").is_not_null()
-                               & (pl.col("ts_quality") != "inherited")).select("file", "line", _known="ts_server").sort("line"))
-        known = inherited.select("file", "line").sort("line").join_asof(timed, on="line", by="file", strategy="forward",
-                                                                        check_sortedness=False)
+    if inherited.height:     # worked out on the files that have such lines (a fleet log has none)
+        files = events.filter(pl.col("file").is_in(inherited["file"].unique().implode()) & pl.col("ts_server").is_not_null())
+        known = files.sort("file", "line").select("file", "line", _known=next_timed("ts_server"))
         rows = rows.join(known, on=["file", "line"], how="left")
         on = pl.coalesce("_known", "ts_server")
     return rows.select(*cols, _on=on).sort("_on")
