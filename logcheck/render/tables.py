@@ -8,13 +8,20 @@ import polars as pl
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence[object]], right: Sequence[int] = ()) -> str:
     """Columns padded to their widest cell; ``right`` holds the indexes of numeric columns."""
-    cells = [[str(h) for h in header]] + [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = []
-    for row in cells:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
-        lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines)
+    names = [f"c{i}" for i in range(len(header))]
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    return frame_table(pl.DataFrame(cells, schema={n: pl.String for n in names}, orient="row"), header, right)
+
+
+def frame_table(cells: pl.DataFrame, header: Sequence[str] | None = None, right: Sequence[int] = ()) -> str:
+    """A frame of text cells laid out by polars, as :func:`text_table` says (a large file's
+    events are millions of rows); ``header`` defaults to the column names."""
+    head = pl.DataFrame([[str(h) for h in (header or cells.columns)]], schema=cells.schema, orient="row")
+    cells = pl.concat([head, cells])
+    widths = cells.select(pl.all().str.len_chars().max()).row(0)
+    padded = [pl.col(c).str.pad_start(w) if i in right else pl.col(c).str.pad_end(w)
+              for i, (c, w) in enumerate(zip(cells.columns, widths))]
+    return cells.select(pl.concat_str(padded, separator="  ").str.strip_chars_end().str.join("\n")).item()
 
 
 def summary_text(inputs) -> str:
@@ -37,17 +44,11 @@ def summary_text(inputs) -> str:
 
 
 def events_text(table: pl.DataFrame) -> str:
-    """The events as a terminal table (as :func:`text_table` lays it out), built by polars: a
-    large file's table is millions of rows."""
-    cells = table.select(
+    """The events as a terminal table."""
+    return frame_table(table.select(
         ts=pl.col("ts").dt.strftime("%Y-%m-%d %H:%M:%S%.3f").fill_null("-"),
         where=pl.format("{}:{}", "file", "line"),
         kind=pl.coalesce(pl.col("kind").cast(pl.String), pl.when(pl.col("context")).then(pl.lit("context")).otherwise(pl.lit("?"))),
         user=pl.coalesce("user", "user_prefix", pl.lit("")),
         message=pl.col("message").fill_null(""),
-    )
-    header = pl.DataFrame({c: [c] for c in cells.columns})
-    cells = pl.concat([header, cells])
-    widths = cells.select(pl.all().str.len_chars().max()).row(0)
-    padded = [pl.col(c).str.pad_end(w) for c, w in zip(cells.columns, widths)]
-    return cells.select(pl.concat_str(padded, separator="  ").str.strip_chars_end().str.join("\n")).item()
+    ))
