@@ -127,19 +127,23 @@ def _excerpts(result: Result, incident) -> list[Excerpt]:
     rank = pl.col("cause").replace_strict(order, default=5, return_dtype=pl.Int8).fill_null(order[None])
     chosen = result.decision_dicts(result.decision_table.sort(rank, pl.col("time").fill_null("")).head(EXCERPTS))
     events = incident.events.filter(pl.col("kind").is_not_null() & pl.col("ts_server").is_not_null())
+    times = [dt.datetime.fromisoformat(d["time"].removesuffix("Z")) for d in chosen]
+    windows = [events.filter(
+        (pl.col("uid") == d["user"]) &
+        pl.col("ts_server").is_between(t - dt.timedelta(seconds=EXCERPT_BEFORE_S), t + dt.timedelta(seconds=EXCERPT_AFTER_S))
+    ).sort("ts_server", "file", "line").head(60).with_columns(_x=pl.lit(i, pl.UInt32)) for i, (d, t) in enumerate(zip(chosen, times))]
+    lines: list[list[dict]] = [[] for _ in chosen]
+    if windows:     # their text in one read of each file, not one per excerpt
+        for r in incident.lines(pl.concat(windows)).iter_rows(named=True):
+            lines[r["_x"]].append(r)
     out = []
-    for d in chosen:
-        t = dt.datetime.fromisoformat(d["time"].removesuffix("Z"))
-        window = events.filter(
-            (pl.col("uid") == d["user"]) &
-            pl.col("ts_server").is_between(t - dt.timedelta(seconds=EXCERPT_BEFORE_S), t + dt.timedelta(seconds=EXCERPT_AFTER_S))
-        ).sort("ts_server", "file", "line")
+    for d, t, window in zip(chosen, times, lines):
         decision = d["evidence"][0]
         rows = [Line(_where(r["file"], r["line"]), r["ts_server"].isoformat(sep=" ", timespec="milliseconds")[11:],
                      shown_message(r["component"], r["message"]) or "",
                      "decision" if (r["file"], r["line"]) == (decision["file"], decision["line"]) else "",
                      "client" if r["stream"] == "ios" else "server", r["raw"])
-                for r in incident.lines(window.head(60)).iter_rows(named=True)]
+                for r in window]
         if len(d["evidence"]) > 1:
             ev = d["evidence"][1]
             for row in rows:
