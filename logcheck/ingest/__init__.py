@@ -189,10 +189,10 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
         part, fixed = done or envelopes(chunk)
         out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
-        if keep is not None:
-            out, gone = _leave_out(out, keep(stream))
-            return (owned_strings(out) if columns is not None else out), fixed, _tally([gone])
-        return out, fixed, _tally([out.clear()])
+        if keep is None:
+            return out, fixed, _tally([out.clear()])
+        out, gone = _leave_out(out, keep(stream))
+        return owned_strings(out), fixed, _tally([gone])     # what is kept must not hold the chunk's text
 
     parts, pending = [], deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -295,7 +295,7 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
 
 def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with ``component`` and ``message`` parsed again from ``raw``, for tables that
-    dropped them to save memory (a fleet's correlation keeps ``raw`` only); a no-op otherwise."""
+    carry the line as read only (``Incident.lines``, ``Texts.of``); a no-op where they are there."""
     if "message" in rows.columns:
         return rows
     if not rows.height:
