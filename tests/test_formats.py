@@ -81,3 +81,20 @@ def test_regexes_are_checked_with_the_engine_that_runs_them(tmp_path):
                    "  - name: nosample\n    regex: '^(?P<msg>x.*)$'\njson: {}\n")
     assert load_problems(bad) == [f"{bad}:3:12: bad regex: unclosed character class",
                                   f"{bad}:4:5: format 'nosample' has no sample lines"]
+
+
+def test_a_time_group_holds_only_the_time_of_day(tmp_path):
+    # ingest counts a time's fraction digits from its length: a group that also takes the zone
+    # (or a date) would be counted wrong, so its sample is refused when the definitions load
+    bad = tmp_path / "formats.yaml"
+    bad.write_text(
+        "text:\n"
+        "  - name: zoned-time\n"
+        "    regex: '^(?P<date>\\d{4}-\\d{2}-\\d{2})T(?P<time>\\d{2}:\\d{2}:\\d{2}\\.\\d+Z) (?P<msg>.*)$'\n"
+        "    samples:\n"
+        "      - line: '2025-11-08T10:07:51.123Z Ping from user 4eb4c27c... - connection refreshed'\n"
+        "json: {}\n"
+    )
+    assert load_problems(bad) == [
+        f"{bad}:5:9: sample of 'zoned-time' gave time='10:07:51.123Z', which is not HH:MM:SS with an optional "
+        "fraction (how row times count its digits): 2025-11-08T10:07:51.123Z Ping from user 4eb4c27c... - connection refreshed"]

@@ -238,3 +238,18 @@ def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
     assert needed.events.equals(kept)
     assert needed.events["server_ts"].drop_nulls().len() == every.events["server_ts"].drop_nulls().len() > 0
     assert (needed.events["kind"] == "server.registry_removed").sum() == 11
+
+
+def test_time_resolution_is_the_fraction_as_written(write):
+    # alignment widens comparisons by how finely each side wrote its time: digits per envelope
+    folder = write({"server.log": "\n".join([
+        f"[WebSocket] 2025/11/08 10:07:51 Ping from user {USER} - connection refreshed",
+        f"[WebSocket] 2025/11/08 10:07:51.123456 Ping from user {USER} - connection refreshed",
+        "2025-11-08T10:07:51.123000+00:00 ecs/meals-api/5f1c2d [MealLogAI] 2025/11/08 10:07:51 User 4eb4c27c... not connected",
+        "2025-11-08T10:07:51,25+0000 api-1 mealsvc[812]: [MealLogAI] 2025/11/08 10:07:51 Processing meal log 556d0423... for user 4eb4c27c...",
+        '{"time":"2025-11-08T10:07:52.123Z","level":"INFO","msg":"User not connected, skipping notification"}',
+        '{"level":"info","ts":1762596472.5,"logger":"WebSocket","msg":"Ping from user 4eb4c27c... - connection refreshed"}',
+    ]) + "\n"})
+    ev = read_events([str(folder)])
+    assert ev["ts_digits"].to_list() == [None, 6, 6, 2, 3, None]     # an epoch number has no written fraction
+    assert ev["ts_quality"].to_list() == ["exact"] * 6

@@ -20,6 +20,8 @@ _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
 FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
 _DERIVED = ("since_alive_s", "since_connect_s", "client_file")
 _PREFIXES = ("alive_", "gone_", "connect_", "next_")
+# where each latest or next line is: what a table keeps only until it has chosen its evidence
+DETAIL = tuple(f"{p}{c}" for p in _PREFIXES for c in ("file", "line", "kind", "ts_res", "ts_unc"))
 
 
 def _seconds(a: str, b: str) -> pl.Expr:
@@ -27,25 +29,28 @@ def _seconds(a: str, b: str) -> pl.Expr:
 
 
 def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str, before: bool) -> pl.DataFrame:
-    """Lines of ``kinds`` with a user and a time, keyed for as-of joins. A line with an inherited
-    time happened somewhere between that time and the next timed line of its file: it is known
-    to be before a point only from that next line on (``before``), and after it from its own time."""
-    rows = events.filter(pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
-    cols = [pl.col("uid")] + [pl.col(c).alias(f"{prefix}_{c.replace('ts_server', 'ts')}") for c in _REF]
+    """Lines of ``kinds`` with a user and a time, keyed for as-of joins: user, time and row number
+    only (a fleet has millions of registry refreshes; what a point needs of its line is looked up
+    by row once joined). A line with an inherited time happened somewhere between that time and
+    the next timed line of its file: it is known to be before a point only from that next line
+    on (``before``), and after it from its own time."""
+    rows = events.lazy().with_row_index("_at").select("_at", "uid", "file", "line", "kind", "ts_server", "ts_quality").filter(
+        pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null()).collect()
     on = pl.col("ts_server")
     inherited = rows.filter(pl.col("ts_quality") == "inherited") if before else rows.clear()
     if inherited.height:     # worked out on the files that have such lines (a fleet log has none)
-        files = events.filter(pl.col("file").is_in(inherited["file"].unique().implode()) & pl.col("ts_server").is_not_null())
-        known = files.sort("file", "line").select("file", "line", _known=next_timed("ts_server"))
+        files = events.lazy().select("file", "line", "ts_server", "ts_quality").filter(
+            pl.col("file").is_in(inherited["file"].unique().implode()) & pl.col("ts_server").is_not_null())
+        known = files.sort("file", "line").select("file", "line", _known=next_timed("ts_server")).collect()
         rows = rows.join(known, on=["file", "line"], how="left")
         on = pl.coalesce("_known", "ts_server")
-    return rows.select(*cols, _on=on).sort("_on")
+    return rows.select("uid", pl.col("_at").alias(f"{prefix}_row"), _on=on).sort("_on")
 
 
 def spans(events: pl.DataFrame) -> pl.DataFrame:
     """Time span of each client file on the server clock, with its user."""
-    return (events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null() & pl.col("uid").is_not_null())
-            .group_by("file").agg(uid=pl.col("uid").first(), start=pl.col("ts_server").min(), end=pl.col("ts_server").max()))
+    return (events.lazy().filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null() & pl.col("uid").is_not_null())
+            .group_by("file").agg(uid=pl.col("uid").first(), start=pl.col("ts_server").min(), end=pl.col("ts_server").max()).collect())
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Liveness:
 
     pack: Pack
     refs: list[tuple[str, str, pl.DataFrame]]       # (prefix, join strategy, table)
+    lines: pl.DataFrame                             # what a point is told of its latest and next lines, by row
     clients: pl.DataFrame                           # spans of the client files
     backend: tuple[Any, Any]                        # first and last backend time
 
@@ -64,8 +70,10 @@ class Liveness:
         refs = [(prefix, strategy, _ref(events, kinds, prefix, strategy == "backward")) for kinds, prefix, strategy in (
             (live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
             (live.connect, "connect", "backward"), (live.connect, "next", "forward"))]
-        backend = events.filter((pl.col("stream") == "backend") & pl.col("ts_server").is_not_null())["ts_server"]
-        return cls(pack, refs, spans(events), (backend.min(), backend.max()))
+        lo, hi = events.lazy().filter(pl.col("stream") == "backend").select(
+            pl.col("ts_server").min().alias("lo"), pl.col("ts_server").max().alias("hi")).collect().row(0)
+        lines = events.select(pl.col(c).alias(c.replace("ts_server", "ts")) for c in _REF)     # columns shared, not copied
+        return cls(pack, refs, lines, spans(events), (lo, hi))
 
     def flags_at(self, points: pl.DataFrame) -> pl.DataFrame:
         """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``)."""
@@ -74,8 +82,11 @@ class Liveness:
         stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
         pts = points.drop(stale).with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
         valid = pts.filter(pl.col("_on").is_not_null()).sort("_on")
-        for _, strategy, ref in self.refs:
+        for prefix, strategy, ref in self.refs:
             valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
+            at = valid[f"{prefix}_row"]
+            valid = valid.drop(f"{prefix}_row").with_columns(
+                self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in self.lines.columns)
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
             pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
         since_alive = _seconds("ts_server", "alive_ts")

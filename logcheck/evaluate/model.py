@@ -116,9 +116,9 @@ class Result:
             out.write("[\n    ")
             for start in range(0, table.height, _JSON_ROWS):     # in slices: a fleet's decisions are 100s of MB
                 # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
-                rows = table.slice(start, _JSON_ROWS).write_ndjson().rstrip("\n")
-                rows = rows.replace('"role":"decision","seconds_before":null}', '"role":"decision"}')
-                out.write((",\n    " if start else "") + rows.replace("\n", ",\n    "))
+                rows = table.slice(start, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
+                    '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
+                out.write((",\n    " if start else "") + rows.to_series().str.join(",\n    ").item())
             out.write("\n  ]")
         else:
             out.write("[]")

@@ -39,18 +39,27 @@ def _t() -> pl.Expr:
     return pl.coalesce(pl.col("server_ts"), pl.col("ts_server"))
 
 
-def _select(ctx: Context, sel: Select, table: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Rows of an event kind (or a table) with all ``where`` flags true, deduplicated bursts."""
-    rows = ctx.events if table is None else table
-    if sel.kind:
-        rows = rows.filter(pl.col("kind") == sel.kind)
-    for flag in sel.where:
-        name = flag.removeprefix("not_")
-        rows = rows.filter(pl.col(name) if name == flag else ~pl.col(name))
-    if table is None:
-        rows = rows.filter(pl.col("uid").is_not_null()).with_columns(t=_t()).drop_nulls("t")
-        rows = _dedupe_client(rows)
-    return rows
+# what rules read of an event; with the ``where`` flags, all a selection of events carries (the
+# events table is millions of rows wide with ids, times and flags: a selection copies only these)
+_EVENT_FIELDS = ("file", "line", "kind", "stream", "uid", "ts_server", "server_ts", "ts_res", "ts_unc")
+
+
+def _select(ctx: Context, sel: Select, table: pl.DataFrame | None = None, only: pl.Expr | None = None) -> pl.DataFrame:
+    """Rows of an event kind (or a table) with all ``where`` flags true, deduplicated bursts;
+    ``only``: a further condition on events."""
+    flags = [(flag.removeprefix("not_"), flag.startswith("not_")) for flag in sel.where]
+    cond = [pl.col("kind") == sel.kind] if sel.kind else []
+    cond += [~pl.col(name) if negated else pl.col(name) for name, negated in flags]
+    if table is not None:
+        return table.filter(*cond) if cond else table
+    fields = list(dict.fromkeys([*_EVENT_FIELDS, *(name for name, _ in flags)]))
+    rows = ctx.events.lazy().select(fields).filter(*cond, pl.col("uid").is_not_null(), *([only] if only is not None else []))
+    return _dedupe_client(rows.with_columns(t=_t()).drop_nulls("t").collect())
+
+
+def _users_of(rows: pl.DataFrame) -> pl.Expr:
+    """Events of the users in ``rows``: all a per-user match can reach."""
+    return pl.col("uid").is_in(rows["uid"].unique().implode())
 
 
 def _dedupe_client(rows: pl.DataFrame) -> pl.DataFrame:
@@ -84,10 +93,10 @@ def _need(text: str) -> float:
 def _end_of(ctx: Context, kind: str) -> pl.DataFrame:
     """Where the logs that would hold ``kind`` end: per user for client kinds, global otherwise."""
     stream = "ios" if kind.startswith("client.") else "backend"
-    rows = ctx.events.filter((pl.col("stream") == stream) & pl.col("ts_server").is_not_null())
+    rows = ctx.events.lazy().filter((pl.col("stream") == stream) & pl.col("ts_server").is_not_null())
     if stream == "ios":
-        return rows.group_by("uid").agg(_end=pl.col("ts_server").max())
-    return rows.select(_end=pl.col("ts_server").max())
+        return rows.group_by("uid").agg(_end=pl.col("ts_server").max()).collect()
+    return rows.select(_end=pl.col("ts_server").max()).collect()
 
 
 def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
@@ -97,7 +106,8 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
         has = each.select("uid").unique()
         other = _select(ctx, Select(kind=rule.each.otherwise, where=rule.each.where)).join(has, on="uid", how="anti")
         each = pl.concat([each, other], how="diagonal_relaxed")
-    by = _select(ctx, rule.by).select("uid", _bt="t", _bres=_res(), _bunc=pl.col("ts_unc").fill_null(0.0))
+    # only the users with cases: a fleet's millions of registry refreshes, for its 100 client users
+    by = _select(ctx, rule.by, only=_users_of(each)).select("uid", _bt="t", _bres=_res(), _bunc=pl.col("ts_unc").fill_null(0.0))
     result = CheckResult(rule.id, rule.title, "inconclusive", "")
     kinds = " or ".join(k for k in (rule.each.kind, rule.each.otherwise) if k)
     # B's time is an interval [t, t + resolution]: look for the first B whose interval ends
@@ -157,7 +167,7 @@ def _answered_instead(ctx: Context, rule: FollowedBy, cases: pl.DataFrame, hi: f
     """True where an ``instead`` event for the same user falls in the window: a definite no."""
     if rule.instead is None or not cases.height:
         return pl.Series([False] * cases.height, dtype=pl.Boolean)
-    other = _select(ctx, rule.instead).select("uid", _it="t").with_columns(_on=pl.col("_it")).sort("_on")
+    other = _select(ctx, rule.instead, only=_users_of(cases)).select("uid", _it="t").with_columns(_on=pl.col("_it")).sort("_on")
     probe = cases.select("uid", "t", "_from").with_row_index("_k").with_columns(_on=pl.col("_from")).sort("_on")
     hit = probe.join_asof(other, on="_on", by="uid", strategy="forward", check_sortedness=False).sort("_k")
     return ((hit["_it"] - hit["t"]).dt.total_microseconds() / 1e6 <= hi + 1.0).fill_null(False)
@@ -235,14 +245,14 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     need = ctx.pack.seconds(rule.need_duration)
     gap = ctx.pack.seconds(rule.max_gap)
     beats = _select(ctx, rule.each).select("file", "line", "t", "ts_res", _beat=pl.lit(True))
-    breaks = _select(ctx, Select()).filter(pl.col("kind").is_in(list(rule.breaks)) & (pl.col("stream") == "ios"))
+    breaks = _select(ctx, Select(), only=pl.col("kind").is_in(list(rule.breaks)) & (pl.col("stream") == "ios"))
     breaks = breaks.select("file", "line", "t", "ts_res", _beat=pl.lit(False))
     if rule.answer is not None and ctx.pings.height:
         unanswered = ctx.pings.filter(pl.col("pong_ts").is_null())
         breaks = pl.concat([breaks, unanswered.select("file", "line", t="ts_server", ts_res="ts_res", _beat=pl.lit(False))],
                            how="vertical_relaxed")
-    client = ctx.events.filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null())
-    span = client.group_by("file").agg(s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6)
+    client = ctx.events.lazy().filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null())
+    span = client.group_by("file").agg(s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6).collect()
     longest_span = span["s"].max() if span.height else None
     result = CheckResult(rule.id, rule.title, "inconclusive", "")
     rows = pl.concat([beats, breaks], how="vertical_relaxed").sort("file", "t", "line")
@@ -290,9 +300,9 @@ def rate(rule: Rate, ctx: Context) -> CheckResult:
     """Count of A per user per ``per``, over the span that user's logs of A's stream cover."""
     per = ctx.pack.seconds(rule.per)
     stream = "ios" if (rule.each.kind or "").startswith("client.") else "backend"
-    span = (ctx.events.filter((pl.col("stream") == stream) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
+    span = (ctx.events.lazy().filter((pl.col("stream") == stream) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
             .group_by("uid").agg(_s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6,
-                                 file=pl.col("file").first(), line=pl.col("line").first()))
+                                 file=pl.col("file").first(), line=pl.col("line").first()).collect())
     counts = _select(ctx, rule.each).group_by("uid").agg(_n=pl.len())
     keys = span.filter(pl.col("_s") > 0).join(counts, on="uid", how="left").with_columns(
         _rate=pl.col("_n").fill_null(0) / (pl.col("_s") / per))

@@ -13,6 +13,7 @@ import os
 import sys
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,18 +138,23 @@ class Reader:
         firsts = pl.Series([b[2] for b in self.blocks], dtype=pl.Int64)
         want = want.with_columns(block=firsts.search_sorted(want["line"], side="right").cast(pl.Int64) - 1).filter(pl.col("block") >= 0)
         data = self._data(Damage()) if self.source.path is None or self.damage.gzip else None
-        parts = []
+
+        def read(b: int, wanted: pl.DataFrame, f) -> pl.DataFrame:
+            offset, size, first = self.blocks[b]
+            block = data[offset:offset + size] if data is not None else _read_at(f, offset, size)
+            raw = _decode(block, b == 0, b == len(self.blocks) - 1, Damage())
+            at = (wanted["line"] - first).filter(wanted["line"] - first < len(raw))    # positions in the block
+            return owned_strings(pl.DataFrame({"line": (at + first).cast(pl.UInt32), "raw": raw.gather(at)}))
+
+        groups = list(want.partition_by("block", as_dict=True, maintain_order=True).items())
+        # blocks on all cores (decoding a fleet's blocks again is seconds); reads by position, so
+        # threads share one file
         with contextlib.nullcontext() if data is not None else self._reopen() as f:
-            for (b,), wanted in want.partition_by("block", as_dict=True, maintain_order=True).items():
-                offset, size, first = self.blocks[b]
-                if data is not None:
-                    block = data[offset:offset + size]
-                else:
-                    f.seek(offset)
-                    block = f.read(size)
-                raw = _decode(block, b == 0, b == len(self.blocks) - 1, Damage())
-                at = (wanted["line"] - first).filter(wanted["line"] - first < len(raw))    # positions in the block
-                parts.append(owned_strings(pl.DataFrame({"line": (at + first).cast(pl.UInt32), "raw": raw.gather(at)})))
+            if len(groups) > 1:
+                with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                    parts = list(pool.map(lambda item: read(item[0][0], item[1], f), groups))
+            else:
+                parts = [read(key[0], wanted, f) for key, wanted in groups]
         return pl.concat(parts) if parts else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
     def _reopen(self):
@@ -247,6 +253,17 @@ class Texts:
         text = pl.concat(found) if found else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String, "file": pl.String})
         return rows.drop("raw", strict=False).with_columns(_f=pl.col("file").cast(pl.String), _l=pl.col("line").cast(pl.UInt32)).join(
             text, left_on=["_f", "_l"], right_on=["file", "line"], how="left", maintain_order="left").drop("_f", "_l")
+
+
+def _read_at(f, offset: int, size: int) -> bytes:
+    """``size`` bytes of an open file from ``offset`` (fewer at its end), without moving a shared position."""
+    out = b""
+    while len(out) < size:
+        got = os.pread(f.fileno(), size - len(out), offset + len(out))
+        if not got:
+            break
+        out += got
+    return out
 
 
 def read_lines(source: Source) -> tuple[pl.DataFrame, Damage]:

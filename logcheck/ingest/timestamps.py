@@ -93,8 +93,14 @@ def row_times(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("_embedded").is_not_null()).then(pl.col("msg").str.extract(_EMBEDDED, 0)),
     )
     frame = frame.with_columns(ts_written=written)
-    # how finely the line wrote its time (alignment allows for it); null: whole seconds
-    digits = pl.col("ts_written").str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
+    # how finely the line wrote its time (alignment allows for it); null: whole seconds.
+    # An envelope's time is HH:MM:SS[.fff] (formats.TIME_SHAPE): its length tells; others are searched.
+    length = pl.col("time").str.len_bytes()
+    digits = pl.when(length > 9).then(length - 9).cast(pl.UInt8)
+    other = frame.select((pl.col("time").is_null() & pl.col("ts_written").is_not_null()).any()).item()
+    if other:
+        found = pl.col("ts_written").str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
+        digits = pl.when(pl.col("time").is_not_null()).then(digits).otherwise(found)
     return frame.with_columns(ts_digits=digits).drop("date", "time", "zone", "stamp")
 
 
