@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import tempfile
 
 import polars as pl
 
 from logcheck import ingest
+from logcheck.ingest.spill import Spill
 from logcheck.render.tables import summary_text
 
 from .conftest import SAMPLES, SEED
@@ -83,3 +85,26 @@ def test_summary_and_unrecognised_say_what_the_whole_table_says(run, monkeypatch
     rows = full.unrecognised()
     assert listed.splitlines() == [f"{r['file']}:{r['line']}: {r['raw']}" for r in rows.iter_rows(named=True)]
     assert rows.height > 1 and err.endswith(f"{rows.height} unrecognised line(s)\n")
+
+
+def test_output_files_are_streamed_out_with_the_same_rows(run, monkeypatch, tmp_path):
+    # -o spills finished rows to disk as the file is parsed and streams them out: the files must
+    # say what the in-memory table says, in every format, with --all and without
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest"), "CHUNK_LINES", 5)
+    spills = tmp_path / "spills"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    written = []
+    monkeypatch.setattr(Spill, "close", lambda self: written.append(sum(map(len, self._parts.values()))) or self._dir.cleanup())
+    fleet = SAMPLES / "fleet-json"
+    full = ingest([str(fleet)]).events
+    for flag, table in (((), full.filter(pl.col("kind").is_not_null())), (("--all",), full)):
+        for suffix, writer in ((".parquet", None), (".csv", "write_csv"), (".jsonl", "write_ndjson")):
+            target = tmp_path / f"events{suffix}"
+            code, _, err = run("events", str(fleet), "-o", str(target), *flag)
+            assert code == 0 and err == f"wrote {table.height} rows to {target}\n"
+            if writer is None:
+                assert pl.read_parquet(target).equals(table)
+            else:
+                assert target.read_text(encoding="utf-8") == getattr(table, writer)()
+    assert len(written) == 6 and min(written) > 10 and list(spills.iterdir()) == []     # spilled, then removed

@@ -211,11 +211,11 @@ def test_a_few_columns_are_the_same_values_as_the_full_table(sample):
     assert full.events["server_ts"].is_not_null().any() or sample in ("fleet-json",)
 
 
-def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
-    # a fleet log: HTTP access lines (left out), pings, decisions, and now and then an indented
-    # continuation, some right at a chunk's start, whose event may sit in a chunk that left lines out
+def fleet_lines(n: int = 120) -> list[str]:
+    """A fleet log: HTTP access lines, pings, decisions, and now and then an indented continuation,
+    some right at a chunk's start, whose event may sit in a chunk that left lines out."""
     lines = []
-    for i in range(120):
+    for i in range(n):
         t = f"2025/11/08 10:{i // 60:02d}:{i % 60:02d}.{i:06d}"
         user = f"{i % 7:08x}-2c83-4bad-8bad-07374db7d79d"
         lines.append(f"[HTTP] {t} GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)")
@@ -227,7 +227,11 @@ def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
         if i % 11 == 3:     # a kind no rule reads, naming a user by prefix: kept
             lines.append(f"[WebSocket] {t} Removing stale connection for user {user[:8]}...")
         lines.append(f"[DB] {t} pool stats: open=12 idle=9 wait=0")
-    folder = write({"backend.log": "\n".join(lines) + "\n"})
+    return lines
+
+
+def test_lines_left_out_of_chunks_change_no_kept_line(write, monkeypatch):
+    folder = write({"backend.log": "\n".join(fleet_lines()) + "\n"})
     pack = load_pack("ws-registry")
     monkeypatch.setattr(ingest_module, "CHUNK_LINES", 23)
     every = ingest([str(folder)], pack)
@@ -253,3 +257,26 @@ def test_time_resolution_is_the_fraction_as_written(write):
     ev = read_events([str(folder)])
     assert ev["ts_digits"].to_list() == [None, 6, 6, 2, 3, None]     # an epoch number has no written fraction
     assert ev["ts_quality"].to_list() == ["exact"] * 6
+
+
+def test_rows_spilled_to_disk_as_parsed_are_the_whole_table(write, monkeypatch):
+    # `events -o` writes a fleet's table without holding it: chunks whose lines all carry their own
+    # date and time are finished and written as parsed; the rest (a stretch of time-only lines
+    # that need the file's date, continuations across chunks) are finished with the file
+    lines = fleet_lines(150)
+    lines[200:200] = ["10:01:07 - [MealLogAI] Processing meal log 556d0423... for user 4eb4c27c...",
+                      "no time at all on this line", "    Backend timestamp: 2025-11-08T10:01:07Z"]
+    text = "\n".join(lines) + "\n"
+    folder = write({"backend.log": text, "backend-copy.log.gz": gzip.compress(text.encode()),
+                    "ios.log": (SEED / "ios.log").read_bytes()})
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 23)
+    every = ingest([str(folder)])
+    spilled = ingest([str(folder)], spill=True)
+    written = [p for parts in spilled.spill._parts.values() for p in parts]
+    try:
+        assert every.events.height - spilled.events.height > 100 and len(written) > 4    # both files, in pieces
+        assert spilled.table().collect().equals(every.events)
+        assert [s.as_dict() for s in spilled.inputs] == [s.as_dict() for s in every.inputs]
+    finally:
+        spilled.close()
+    assert not any(p.exists() for p in written)

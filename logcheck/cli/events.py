@@ -6,11 +6,12 @@ from pathlib import Path
 import click
 import polars as pl
 
-from ..ingest import ingest
+from ..ingest import ingest, none_kept
 from ..render.tables import events_text, summary_text
 from .common import all_paths, forced_streams, input_options, progress_for, translate_errors
 
-_WRITERS = {".parquet": "write_parquet", ".csv": "write_csv", ".jsonl": "write_ndjson", ".ndjson": "write_ndjson"}
+# streamed out: a fleet's full table is several times its file (rows are spilled to disk as parsed)
+_SINKS = {".parquet": "sink_parquet", ".csv": "sink_csv", ".jsonl": "sink_ndjson", ".ndjson": "sink_ndjson"}
 
 
 @click.command()
@@ -25,8 +26,11 @@ _WRITERS = {".parquet": "write_parquet", ".csv": "write_csv", ".jsonl": "write_n
 @translate_errors
 def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, show_all):
     """Read iOS and backend logs (files, folders, globs, - for stdin, .gz) into one events table."""
+    lean = _lean(summary, unrecognised)
+    if output and Path(output).suffix.lower() not in _SINKS:
+        raise click.BadParameter(f"{output}: use a .parquet, .csv or .jsonl file name", param_hint="-o")
     result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
-                    progress=progress_for(quiet=False), **_lean(summary, unrecognised))
+                    progress=progress_for(quiet=False), spill=bool(output) and not lean, **lean)
     if summary:
         click.echo(summary_text(result.inputs))
         return
@@ -36,14 +40,16 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
             click.echo(rows.select(pl.format("{}:{}: {}", "file", "line", "raw").str.join("\n")).item())
         click.echo(f"{rows.height} unrecognised line(s)", err=True)
         return
-    table = result.events if show_all else result.events.filter(pl.col("kind").is_not_null())
     if output:
-        suffix = Path(output).suffix.lower()
-        if suffix not in _WRITERS:
-            raise click.BadParameter(f"{output}: use a .parquet, .csv or .jsonl file name", param_hint="-o")
-        getattr(table, _WRITERS[suffix])(output)
-        click.echo(f"wrote {table.height} rows to {output}", err=True)
+        table = result.table() if show_all else result.table().filter(pl.col("kind").is_not_null())
+        try:
+            getattr(table, _SINKS[Path(output).suffix.lower()])(output)
+        finally:
+            result.close()
+        rows = sum(s.lines if show_all else s.events for s in result.inputs)    # one row a line, or an event
+        click.echo(f"wrote {rows} rows to {output}", err=True)
         return
+    table = result.events if show_all else result.events.filter(pl.col("kind").is_not_null())
     if fmt == "csv":
         click.echo(table.write_csv(), nl=False)
     elif fmt == "jsonl":
@@ -56,7 +62,7 @@ def _lean(summary: bool, unrecognised: bool) -> dict:
     """What ``ingest`` need not keep for these outputs: a summary is counts only (no table), and
     the unrecognised lines are a few of a fleet's millions. Lines left out are still counted."""
     if summary:
-        return {"columns": (), "keep": lambda stream: pl.lit(False)}
+        return {"columns": (), "keep": none_kept}
     if unrecognised:
         return {"columns": ("file", "line", "kind", "context", "raw"),
                 "keep": lambda stream: pl.col("kind").is_null() & ~pl.col("context").fill_null(False)}

@@ -23,9 +23,10 @@ from .envelope import parse_envelopes
 from .formats import Formats, load_formats
 from .repair import repair_mask
 from .sources import Damage, Reader, Texts, expand
+from .spill import Spill
 from .timestamps import anchor_date, assign, row_times
 
-__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "EVENT_COLUMNS"]
+__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "none_kept", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = {
     "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_digits": pl.UInt8, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
@@ -72,6 +73,19 @@ class Ingested:
     events: pl.DataFrame
     inputs: list[InputSummary]
     texts: Texts        # any line's text by file and line, read again (for tables without ``raw``)
+    spill: Spill | None = None      # rows written to disk as parsed (``ingest(spill=True)``)
+
+    def table(self) -> pl.LazyFrame:
+        """Every row, in input and line order: ``events`` and, with ``spill``, the rows written
+        to disk, read back as a writer streams them out."""
+        if self.spill is None:
+            return self.events.lazy()
+        return self.spill.table(self.events, [s.path for s in self.inputs if not s.damage.skipped])
+
+    def close(self) -> None:
+        """Remove the spilled rows' files (they are also removed when this object is collected)."""
+        if self.spill is not None:
+            self.spill.close()
 
     def unrecognised(self) -> pl.DataFrame:
         """Lines neither events nor context: ``file``, ``line``, ``raw``."""
@@ -91,6 +105,7 @@ def ingest(
     streams: dict[str, str] | None = None,
     columns: tuple[str, ...] | None = None,
     keep: Callable[[str], pl.Expr] | None = None,
+    spill: bool = False,
     progress: Progress = SILENT,
 ) -> Ingested:
     """Read every input into events.
@@ -105,12 +120,17 @@ def ingest(
         keep: ``keep(stream)`` says which lines the caller needs (over ``kind`` and ``user``); the
             others may be left out where that changes nothing else: chunks of a large file in
             which every line has its own date and time. They are still counted in the summary.
+        spill: write such lines, finished, to temporary files as they are parsed instead of
+            keeping them (a table larger than memory); ``Ingested.table()`` has them all.
         progress: where to report lines parsed (see ``logcheck.progress``).
     """
     if isinstance(paths, str):
         paths = [paths]
     pack = pack if isinstance(pack, Pack) else load_pack(pack)
     formats = load_formats()
+    spilled = Spill() if spill else None
+    if spill and keep is None:
+        keep = none_kept                    # every line that can be written out is
     parsed: list[tuple[Reader, pl.DataFrame, InputSummary]] = []
     blocks: dict[int, Iterator[pl.DataFrame]] = {}
     for i, source in enumerate(expand(paths, streams)):
@@ -133,8 +153,9 @@ def ingest(
             frame, summary.stream, summary.repaired_lines = done[i]
         else:
             progress.stage(f"parsing {reader.name}", total=reader.estimated_lines(frame))
+            writer = spilled.writer(summary.path, _finisher(pack, date, summary.path, columns)) if spilled else None
             frame, summary.stream, summary.repaired_lines, left_out[i] = _parse(
-                itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress)
+                itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress, writer)
         parsed[i] = (reader, frame, summary)
     texts = Texts([r for r, _, _ in parsed])
 
@@ -157,7 +178,17 @@ def ingest(
         summary.format = _dominant(counts)
         tables.append(_finish(frame, summary.path, summary.stream, columns))
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
-    return Ingested(events, [s for _, _, s in parsed], texts)
+    return Ingested(events, [s for _, _, s in parsed], texts, spilled)
+
+
+def _finisher(pack: Pack, date: dt.date | None, name: str, columns: tuple[str, ...] | None
+              ) -> Callable[[pl.DataFrame, str], pl.DataFrame]:
+    """Finish lines that ``_leave_out`` let go as the whole-file steps would have: they continue
+    nothing and have their own date and time, so these steps need nothing beyond them."""
+    def finish(rows: pl.DataFrame, stream: str) -> pl.DataFrame:
+        dated, _ = assign(attach(rows, pack), date, None)
+        return _finish(dated, name, stream, columns)
+    return finish
 
 
 CHUNK_LINES = 400_000
@@ -167,16 +198,24 @@ LEAN_CATEGORIES = ("file", "kind", "user", "user_prefix", "meal")
 _EMPTY = pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
 
+def none_kept(stream: str) -> pl.Expr:
+    """For ``ingest(keep=...)``: no line is needed beyond its counts (a summary), or beyond what
+    is written out (``spill``)."""
+    return pl.lit(False)
+
+
 def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced: str | None,
            columns: tuple[str, ...] | None = None, keep: Callable[[str], pl.Expr] | None = None,
-           progress: Progress = SILENT) -> tuple[pl.DataFrame, str, int, pl.DataFrame]:
+           progress: Progress = SILENT, spill: Callable[[int, pl.DataFrame, str], None] | None = None,
+           ) -> tuple[pl.DataFrame, str, int, pl.DataFrame]:
     """Repair, envelopes and classification of a file's blocks, in chunks of lines on a thread
     pool while the next block is read; also the counts (see :func:`_tally`) of the lines ``keep``
     let go.
 
     polars releases the GIL, so chunks run on all cores; steps that need the whole file
     (continuation parents here, dates later) run after the chunks are joined. Only a few chunks
-    are in flight at once: a large file is never all in memory as text.
+    are in flight at once: a large file is never all in memory as text. ``spill`` takes the
+    lines let go, by chunk number, to write them out (see ``logcheck.ingest.spill``).
     """
     stream = forced
     workers = os.cpu_count() or 1
@@ -185,13 +224,15 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
         parsed, damaged = _envelopes(chunk, formats)
         return parsed, int(damaged.sum())
 
-    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None, index: int) -> tuple[pl.DataFrame, int, pl.DataFrame]:
         part, fixed = done or envelopes(chunk)
         out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
         if keep is None:
             return out, fixed, _tally([out.clear()])
         out, gone = _leave_out(out, keep(stream))
+        if spill is not None:
+            spill(index, gone, stream)
         return owned_strings(out), fixed, _tally([gone])     # what is kept must not hold the chunk's text
 
     parts, pending = [], deque()
@@ -202,7 +243,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
                 if stream is None:                 # the first chunk tells the stream
                     done = envelopes(chunk)
                     stream = detect_stream(done[0], pack)
-                pending.append(pool.submit(job, chunk, done))
+                pending.append(pool.submit(job, chunk, done, len(parts) + len(pending)))
             while len(pending) > workers:          # read the next block while these run
                 parts.append(pending.popleft().result())
         parts += [f.result() for f in pending]
