@@ -22,3 +22,9 @@ class PackError(LogcheckError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n" + "\n".join(problems))
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an OS call failed, in its own words ("No such file or directory"), whether Python or
+    polars (which words it "... (os error 2): PATH") raised it."""
+    return exc.strerror or str(exc).split(" (os error")[0]

@@ -108,3 +108,16 @@ def test_output_files_are_streamed_out_with_the_same_rows(run, monkeypatch, tmp_
             else:
                 assert target.read_text(encoding="utf-8") == getattr(table, writer)()
     assert len(written) == 6 and min(written) > 10 and list(spills.iterdir()) == []     # spilled, then removed
+
+
+def test_an_output_or_spill_that_cannot_be_written_is_one_line(run, monkeypatch, tmp_path):
+    code, out, err = run("events", str(SEED), "-o", str(tmp_path / "gone" / "events.parquet"))
+    assert code == 2 and err == f"Error: {tmp_path / 'gone' / 'events.parquet'}: cannot write: No such file or directory\n"
+    # the temporary folder fills up (or vanishes) while a large file is spilled
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest"), "CHUNK_LINES", 5)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(pl.DataFrame, "write_ipc", lambda self, path, **kw: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    code, out, err = run("events", str(SAMPLES / "fleet-json"), "-o", str(tmp_path / "events.parquet"))
+    assert code == 2 and err.startswith(f"Error: {tmp_path}/logcheck-") and err.endswith(
+        ": cannot write rows to disk as they are parsed (No space left on device); set TMPDIR to a folder with room\n")
+    assert [p.name for p in tmp_path.iterdir()] == []      # nothing left behind

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from ..errors import InputError, os_reason
 from ..ingest import ingest, none_kept
 from ..render.tables import events_text, summary_text
 from .common import all_paths, forced_streams, input_options, progress_for, translate_errors
@@ -44,6 +45,8 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
         table = result.table() if show_all else result.table().filter(pl.col("kind").is_not_null())
         try:
             getattr(table, _SINKS[Path(output).suffix.lower()])(output)
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write: {os_reason(exc)}") from None
         finally:
             result.close()
         rows = sum(s.lines if show_all else s.events for s in result.inputs)    # one row a line, or an event

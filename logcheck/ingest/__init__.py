@@ -131,6 +131,18 @@ def ingest(
     spilled = Spill() if spill else None
     if spill and keep is None:
         keep = none_kept                    # every line that can be written out is
+    try:
+        return _read(paths, pack, formats, date, streams, columns, keep, spilled, progress)
+    except BaseException:
+        if spilled is not None:     # what was written is of no use to anyone
+            spilled.close()
+        raise
+
+
+def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, streams: dict[str, str] | None,
+          columns: tuple[str, ...] | None, keep: Callable[[str], pl.Expr] | None, spilled: Spill | None,
+          progress: Progress) -> Ingested:
+    """:func:`ingest`'s work, once its options are settled."""
     parsed: list[tuple[Reader, pl.DataFrame, InputSummary]] = []
     blocks: dict[int, Iterator[pl.DataFrame]] = {}
     for i, source in enumerate(expand(paths, streams)):

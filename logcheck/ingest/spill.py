@@ -15,6 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ..errors import InputError, os_reason
+
 
 class Spill:
     """Temporary Arrow files of finished rows, per input; removed by :meth:`close`."""
@@ -35,7 +37,11 @@ class Spill:
             if not rows.height:
                 return
             path = folder / f"{key}-{index:06d}.arrow"
-            finish(rows, stream).write_ipc(path, compression="lz4")
+            try:
+                finish(rows, stream).write_ipc(path, compression="lz4")
+            except OSError as exc:
+                raise InputError(f"{folder}: cannot write rows to disk as they are parsed ({os_reason(exc)}); "
+                                 "set TMPDIR to a folder with room") from None
             with self._lock:
                 self._parts[name].append(path)
         return write
