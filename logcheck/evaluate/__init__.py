@@ -5,6 +5,7 @@ import polars as pl
 
 from .. import __version__
 from ..api import Incident, in_window
+from ..ingest import with_messages
 from ..correlate.timelines import polling
 from .model import CheckResult, Evidence, Result, shown_message
 from .rules import Context, evaluate_rule
@@ -23,7 +24,12 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
     criteria = [evaluate_rule(rule, ctx) for rule in pack.model.criteria]
     discriminating = evaluate_rule(pack.model.discriminating, ctx)
     discriminating.id = discriminating.id or "discriminating"
-    _read_cited(incident, criteria + [discriminating])
+    rows, quoted = _decision_lines(ctx)
+    cited = _cited(criteria + [discriminating])
+    # one read of each file for the criteria's evidence and the decisions' lines (a gzip file is
+    # decompressed again for each read)
+    lines = incident.texts.of(pl.concat([quoted, _keys(cited)], how="diagonal_relaxed"))
+    _give_text(cited, lines.filter(pl.col("_d").is_null()))
     verdict, reason, code = decide(pack, criteria, discriminating, ctx.decisions)
     warnings = list(incident.warnings) + _silent_vocabulary(incident)
     if any(c.allowance for c in criteria):
@@ -31,7 +37,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         warnings.append(f"{leaning}: judged with the timestamp-resolution allowance (times written to whole seconds)")
     return Result(
         verdict=verdict, reason=reason, exit_code=code, criteria=criteria, discriminating=discriminating,
-        decision_table=_decisions(ctx, incident),
+        decision_table=_decision_table(rows, lines.filter(pl.col("_d").is_not_null())),
         clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "uncertainty_seconds", "method", "zone_hours",
                                   "skew_seconds", "note")} for r in incident.clock.iter_rows(named=True)],
         inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
@@ -60,41 +66,54 @@ def _silent_vocabulary(incident: Incident) -> list[str]:
     return out
 
 
-def _read_cited(incident: Incident, checks: list[CheckResult]) -> None:
-    """Give every cited line its text, read again from its file (rules cite file:line only)."""
+def _cited(checks: list[CheckResult]) -> list[Evidence]:
+    """Every line the checks (and the checks within them) cite."""
     cited: list[Evidence] = []
     todo = list(checks)
     while todo:
         check = todo.pop()
         cited += check.evidence
         todo += check.checks
+    return cited
+
+
+def _keys(cited: list[Evidence]) -> pl.DataFrame:
+    return pl.DataFrame({"file": [e.file for e in cited], "line": [e.line for e in cited]},
+                        schema={"file": pl.String, "line": pl.UInt32}).unique()
+
+
+def _give_text(cited: list[Evidence], lines: pl.DataFrame) -> None:
+    """Give every cited line its text, as read again from its file (rules cite file:line only)."""
     if not cited:
         return
-    keys = pl.DataFrame({"file": [e.file for e in cited], "line": [e.line for e in cited]},
-                        schema={"file": pl.String, "line": pl.UInt32}).unique()
-    lines = incident.lines(keys)
-    text = {(r["file"], r["line"]): r for r in lines.iter_rows(named=True)}
+    text = {(r["file"], r["line"]): r for r in with_messages(lines.select("file", "line", "raw")).iter_rows(named=True)}
     for e in cited:
         r = text[(e.file, e.line)]
         e.text, e.message = r["raw"] or "", shown_message(r["component"], r["message"])
 
 
-def _decisions(ctx: Context, incident: Incident) -> pl.DataFrame:
-    """Decisions in JSON shape, each with its decision line and deciding evidence line.
-
-    Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
-    polars, and Python dicts are made only when someone asks for ``Result.decisions``.
-    """
+def _decision_lines(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The decisions in time order (``_d``), and the lines their JSON quotes: each decision's own
+    line, then its deciding evidence line, if any."""
     used = ["ts_server", "file", "line", "uid", "outcome", "cause", "meal_id", "active", "active_by_allowance",
             "evidence_file", "evidence_line", "evidence_kind", "evidence_seconds"]     # of some 60 columns
     rows = ctx.decisions.select(used).sort("ts_server", "file", "line").with_row_index("_d")
-    # each decision's evidence list, built long then grouped (concat_list of structs is 80x slower)
     own = rows.select("_d", file=pl.col("file").cast(pl.String), line=pl.col("line").cast(pl.UInt32),
                       role=pl.lit("decision", pl.String), seconds_before=pl.lit(None, pl.Float64))
     cited = rows.filter(pl.col("evidence_file").is_not_null()).select(
         "_d", file=pl.col("evidence_file").cast(pl.String), line=pl.col("evidence_line").cast(pl.UInt32),
         role=pl.col("evidence_kind").cast(pl.String), seconds_before="evidence_seconds")
-    lines = incident.texts.of(pl.concat([own, cited]))       # one read of each file for all of them
+    return rows, pl.concat([own, cited])
+
+
+def _decision_table(rows: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Decisions in JSON shape, each with its decision line and deciding evidence line (``lines``:
+    those of :func:`_decision_lines`, in that order, with their text).
+
+    Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
+    polars, and Python dicts are made only when someone asks for ``Result.decisions``.
+    """
+    # each decision's evidence list, built long then grouped (concat_list of structs is 80x slower);
     # groups in order of first rows: every decision's own line, in decision order; within each, its
     # own line and then the deciding one (as concatenated): no sort, no join of the text again
     evidence = lines.group_by("_d", maintain_order=True).agg(
