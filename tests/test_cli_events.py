@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import polars as pl
 
@@ -107,7 +110,9 @@ def test_output_files_are_streamed_out_with_the_same_rows(run, monkeypatch, tmp_
                 assert pl.read_parquet(target).equals(table)
             else:
                 assert target.read_text(encoding="utf-8") == getattr(table, writer)()
-    assert len(written) == 6 and min(written) > 10 and list(spills.iterdir()) == []     # spilled, then removed
+                code, out, _ = run("events", str(fleet), "--format", suffix[1:], *flag)     # to standard output
+                assert code == 0 and out == getattr(table, writer)()
+    assert len(written) == 10 and min(written) > 10 and list(spills.iterdir()) == []     # spilled, then removed
 
 
 def test_an_output_or_spill_that_cannot_be_written_is_one_line(run, monkeypatch, tmp_path):
@@ -121,3 +126,13 @@ def test_an_output_or_spill_that_cannot_be_written_is_one_line(run, monkeypatch,
     assert code == 2 and err.startswith(f"Error: {tmp_path}/logcheck-") and err.endswith(
         ": cannot write rows to disk as they are parsed (No space left on device); set TMPDIR to a folder with room\n")
     assert [p.name for p in tmp_path.iterdir()] == []      # nothing left behind
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly():
+    # `logcheck events ... --format jsonl | head -1`: no error, no traceback, when head has its line
+    # (the table is far more than a pipe holds, so logcheck is still writing when head leaves)
+    cli = Path(sys.executable).parent / "logcheck"
+    done = subprocess.run(f"set -o pipefail; '{cli}' events '{SAMPLES / 'fleet-json'}' --all --format jsonl | head -1",
+                          shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert done.returncode == 0 and done.stderr == ""
+    assert json.loads(done.stdout)["file"].endswith("backend.log.gz")

@@ -1,6 +1,8 @@
 """``logcheck events``: the normalized events table, a per-input summary, or unrecognised lines."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -13,6 +15,7 @@ from .common import all_paths, forced_streams, input_options, progress_for, tran
 
 # streamed out: a fleet's full table is several times its file (rows are spilled to disk as parsed)
 _SINKS = {".parquet": "sink_parquet", ".csv": "sink_csv", ".jsonl": "sink_ndjson", ".ndjson": "sink_ndjson"}
+_PIPED = {"csv": "sink_csv", "jsonl": "sink_ndjson"}      # --format, to standard output
 
 
 @click.command()
@@ -20,7 +23,8 @@ _SINKS = {".parquet": "sink_parquet", ".csv": "sink_csv", ".jsonl": "sink_ndjson
 @click.option("--summary", is_flag=True, help="One row per input: stream, format, line accounting.")
 @click.option("--unrecognised", "--unrecognized", "unrecognised", is_flag=True,
               help="List lines that are neither events nor context, with file:line.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the table (.parquet, .csv, .jsonl).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the table (.parquet, .csv, .jsonl), streamed: rows go to $TMPDIR as parsed, not to memory.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True,
               help="Terminal output format.")
 @click.option("--all", "show_all", is_flag=True, help="Include context and unrecognised lines, not only events.")
@@ -30,8 +34,9 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
     lean = _lean(summary, unrecognised)
     if output and Path(output).suffix.lower() not in _SINKS:
         raise click.BadParameter(f"{output}: use a .parquet, .csv or .jsonl file name", param_hint="-o")
+    sink = _SINKS[Path(output).suffix.lower()] if output else _PIPED.get(fmt)     # the whole table, streamed
     result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
-                    progress=progress_for(quiet=False), spill=bool(output) and not lean, **lean)
+                    progress=progress_for(quiet=False), spill=bool(sink) and not lean, **lean)
     if summary:
         click.echo(summary_text(result.inputs))
         return
@@ -41,24 +46,23 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
             click.echo(rows.select(pl.format("{}:{}: {}", "file", "line", "raw").str.join("\n")).item())
         click.echo(f"{rows.height} unrecognised line(s)", err=True)
         return
-    if output:
+    if sink:
         table = result.table() if show_all else result.table().filter(pl.col("kind").is_not_null())
         try:
-            getattr(table, _SINKS[Path(output).suffix.lower()])(output)
+            getattr(table, sink)(output or sys.stdout.buffer)
         except OSError as exc:
-            raise InputError(f"{output}: cannot write: {os_reason(exc)}") from None
+            if not output and os_reason(exc) == "Broken pipe":     # `| head`: the reader has all it wants
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())    # no second error at exit
+                return
+            raise InputError(f"{output or 'standard output'}: cannot write: {os_reason(exc)}") from None
         finally:
             result.close()
-        rows = sum(s.lines if show_all else s.events for s in result.inputs)    # one row a line, or an event
-        click.echo(f"wrote {rows} rows to {output}", err=True)
+        if output:
+            rows = sum(s.lines if show_all else s.events for s in result.inputs)    # one row a line, or an event
+            click.echo(f"wrote {rows} rows to {output}", err=True)
         return
     table = result.events if show_all else result.events.filter(pl.col("kind").is_not_null())
-    if fmt == "csv":
-        click.echo(table.write_csv(), nl=False)
-    elif fmt == "jsonl":
-        click.echo(table.write_ndjson(), nl=False)
-    else:
-        click.echo(events_text(table))
+    click.echo(events_text(table))
 
 
 def _lean(summary: bool, unrecognised: bool) -> dict:
