@@ -270,11 +270,13 @@ def test_rows_spilled_to_disk_as_parsed_are_the_whole_table(write, monkeypatch):
     folder = write({"backend.log": text, "backend-copy.log.gz": gzip.compress(text.encode()),
                     "ios.log": (SEED / "ios.log").read_bytes()})
     monkeypatch.setattr(ingest_module, "CHUNK_LINES", 23)
-    every = ingest([str(folder)])
-    spilled = ingest([str(folder)], spill=True)
+    paths = [str(folder), str(folder / "backend.log")]      # one file given twice is two inputs of one name
+    every = ingest(paths)
+    spilled = ingest(paths, spill=True)
     written = [p for parts in spilled.spill._parts.values() for p in parts]
     try:
-        assert every.events.height - spilled.events.height > 100 and len(written) > 4    # both files, in pieces
+        assert len(spilled.inputs) == 4 and len({s.path for s in spilled.inputs}) == 3
+        assert every.events.height - spilled.events.height > 100 and len(written) > 4    # all three, in pieces
         assert spilled.table().collect().equals(every.events)
         assert [s.as_dict() for s in spilled.inputs] == [s.as_dict() for s in every.inputs]
     finally:

@@ -80,7 +80,7 @@ class Ingested:
         to disk, read back as a writer streams them out."""
         if self.spill is None:
             return self.events.lazy()
-        return self.spill.table(self.events, [s.path for s in self.inputs if not s.damage.skipped])
+        return self.spill.table(self.events)
 
     def close(self) -> None:
         """Remove the spilled rows' files (they are also removed when this object is collected)."""
@@ -165,7 +165,7 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
             frame, summary.stream, summary.repaired_lines = done[i]
         else:
             progress.stage(f"parsing {reader.name}", total=reader.estimated_lines(frame))
-            writer = spilled.writer(summary.path, _finisher(pack, date, summary.path, columns)) if spilled else None
+            writer = spilled.writer(i, _finisher(pack, date, summary.path, columns)) if spilled else None
             frame, summary.stream, summary.repaired_lines, left_out[i] = _parse(
                 itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress, writer)
         parsed[i] = (reader, frame, summary)
@@ -189,6 +189,8 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
         summary.unrecognised = summary.lines - summary.events - summary.context
         summary.format = _dominant(counts)
         tables.append(_finish(frame, summary.path, summary.stream, columns))
+        if spilled is not None:
+            spilled.held(i, tables[-1].height)
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
     return Ingested(events, [s for _, _, s in parsed], texts, spilled)
 

@@ -23,39 +23,43 @@ class Spill:
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="logcheck-")
-        self._parts: dict[str, list[Path]] = {}
-        self._lock = threading.Lock()       # chunks finish on worker threads
+        self._parts: dict[int, list[Path]] = {}     # by input position (a path may be given twice)
+        self._held: list[tuple[int, int]] = []      # (input position, rows kept back), in table order
+        self._lock = threading.Lock()               # chunks finish on worker threads
 
-    def writer(self, name: str, finish: Callable[[pl.DataFrame, str], pl.DataFrame]) -> Callable[[int, pl.DataFrame, str], None]:
-        """``write(chunk_index, rows, stream)`` for input ``name``: ``finish(rows, stream)`` makes
-        them table rows."""
+    def writer(self, key: int, finish: Callable[[pl.DataFrame, str], pl.DataFrame]) -> Callable[[int, pl.DataFrame, str], None]:
+        """``write(chunk_index, rows, stream)`` for the input at position ``key``:
+        ``finish(rows, stream)`` makes them table rows."""
         folder = Path(self._dir.name)
-        key = f"{len(self._parts):05d}"
-        self._parts[name] = []
+        self._parts[key] = []
 
         def write(index: int, rows: pl.DataFrame, stream: str) -> None:
             if not rows.height:
                 return
-            path = folder / f"{key}-{index:06d}.arrow"
+            path = folder / f"{key:05d}-{index:06d}.arrow"
             try:
                 finish(rows, stream).write_ipc(path, compression="lz4")
             except OSError as exc:
                 raise InputError(f"{folder}: cannot write rows to disk as they are parsed ({os_reason(exc)}); "
                                  "set TMPDIR to a folder with room") from None
             with self._lock:
-                self._parts[name].append(path)
+                self._parts[key].append(path)
         return write
 
-    def table(self, held: pl.DataFrame, names: list[str]) -> pl.LazyFrame:
-        """All rows of the inputs ``names`` (in that order, each in line order): the ``held``
-        rows merged with those written."""
-        parts = []
-        for name in names:
-            rows = held.lazy().filter(pl.col("file") == name)
-            written = sorted(self._parts.get(name, []))     # chunk order, whatever order they finished in
+    def held(self, key: int, rows: int) -> None:
+        """The next ``rows`` rows of the table of kept-back rows are those of input ``key``."""
+        self._held.append((key, rows))
+
+    def table(self, held: pl.DataFrame) -> pl.LazyFrame:
+        """All rows, input by input (each in line order): the ``held`` rows merged with those written."""
+        parts, start = [], 0
+        for key, rows in self._held:
+            part = held.slice(start, rows).lazy()
+            start += rows
+            written = sorted(self._parts.get(key, []))     # chunk order, whatever order they finished in
             if written:
-                rows = pl.concat([pl.scan_ipc(p) for p in written]).merge_sorted(rows, key="line")
-            parts.append(rows)
+                part = pl.concat([pl.scan_ipc(p) for p in written]).merge_sorted(part, key="line")
+            parts.append(part)
         return pl.concat(parts) if parts else held.lazy()
 
     def close(self) -> None:
