@@ -32,7 +32,7 @@ def decisions(events: pl.DataFrame, pack: Pack, live: Liveness) -> pl.DataFrame:
     """One row per decision: user, time, outcome, cause, the flags and the deciding evidence."""
     kinds = pack.model.liveness.decisions
     rows = events.filter(pl.col("kind").is_in(list(kinds.values())))
-    rows = live.flags_at(rows)
+    rows = live.flags_at(rows, detail=True)
     stale_after = pack.params.get("stale_after", 60.0)
     rows = rows.with_columns(
         outcome=pl.when(pl.col("kind") == kinds["sent"]).then(pl.lit("sent")).otherwise(pl.lit("skipped")))
@@ -64,7 +64,7 @@ def decisions(events: pl.DataFrame, pack: Pack, live: Liveness) -> pl.DataFrame:
 def meals(events: pl.DataFrame, decided: pl.DataFrame, live: Liveness) -> pl.DataFrame:
     """One row per server completion: was its user active, and how did the client first see it."""
     done = events.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_not_null())
-    done = live.flags_at(done).rename({"active": "active_at_completion"}).drop(DETAIL)
+    done = live.flags_at(done).rename({"active": "active_at_completion"})
     seen = (events.lazy().filter(pl.col("kind").is_in(["client.meal_completed_ws", "client.meal_completed_poll"])
                                  & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
             .select("uid", seen_ts="ts_server", seen_kind="kind", seen_file="file", seen_line="line")

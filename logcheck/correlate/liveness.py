@@ -75,8 +75,10 @@ class Liveness:
         lines = events.select(pl.col(c).alias(c.replace("ts_server", "ts")) for c in _REF)     # columns shared, not copied
         return cls(pack, refs, lines, spans(events), (lo, hi))
 
-    def flags_at(self, points: pl.DataFrame) -> pl.DataFrame:
-        """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``)."""
+    def flags_at(self, points: pl.DataFrame, detail: bool = False) -> pl.DataFrame:
+        """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``):
+        each latest and next line's time, and with ``detail`` its file, line, kind and resolution
+        (``DETAIL``: what a caller that cites those lines needs; the flags need the times only)."""
         window = self.pack.params.get("active_window", 60.0)
         # recompute, never reuse: the points may carry flags computed for other rows or times
         stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
@@ -85,8 +87,8 @@ class Liveness:
         for prefix, strategy, ref in self.refs:
             valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
             at = valid[f"{prefix}_row"]
-            valid = valid.drop(f"{prefix}_row").with_columns(
-                self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in self.lines.columns)
+            wanted = self.lines.columns if detail or prefix == "alive" else ["ts"]   # the allowance reads alive_ts_res/unc
+            valid = valid.drop(f"{prefix}_row").with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
             pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
         since_alive = _seconds("ts_server", "alive_ts")
@@ -104,7 +106,8 @@ class Liveness:
         valid = self._coverage(valid)
         out = pts.drop("_on").join(valid.drop([c for c in pts.columns if c not in ("_p",)] + ["_on"], strict=False),
                                    on="_p", how="left")
-        return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS]).drop("_p")
+        out = out.with_columns([pl.col(f).fill_null(False) for f in FLAGS]).drop("_p")
+        return out if detail else out.drop(DETAIL, strict=False)
 
     def _coverage(self, points: pl.DataFrame) -> pl.DataFrame:
         slack = pl.duration(seconds=1)
