@@ -56,27 +56,16 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     warnings += w
 
     same = events["user"].dtype     # ids as written are categories (verify) or text: one type for both
-
-    def resolved(rows: pl.Expr, col: str, table: pl.DataFrame, written: pl.Expr) -> pl.Series:
-        """``written`` with the table's full id on the rows whose ``col`` it resolves (few, or none)."""
-        out = events.select(written.cast(same))[:, 0]
-        if not table.height:
-            return out
-        part = events.select(col, _rows=rows).with_row_index("_row").filter("_rows").select("_row", pl.col(col).cast(pl.String))
-        part = part.filter(pl.col(col).is_in(table["prefix"].implode()))
-        found = part.select("_row", mapped(col, table.rename({"prefix": col}), "resolved").cast(same))
-        return out.scatter(found["_row"], found["resolved"]) if found.height else out
-
-    frame = events.with_columns(uid=resolved(user.is_null(), "user_prefix", users, pl.coalesce(user, prefix)),
-                                meal_id=resolved(meal.is_not_null(), "meal", meals, meal))
+    start = events.select(uid=pl.coalesce(user, prefix).cast(same), meal_id=meal.cast(same))
+    frame = events.with_columns(
+        uid=_put(events, start["uid"], user.is_null(), users.rename({"prefix": "user_prefix"}), "user_prefix"),
+        meal_id=_put(events, start["meal_id"], meal.is_not_null(), meals.rename({"prefix": "meal"}), "meal"))
     frame = _link_server_meals(frame)
     files, w = _client_users(frame, user_map or {})
     warnings += w
     # a client file's lines are its owner's (or nobody's), whatever ids they name
-    owner = pl.DataFrame({"file": list(files), "_owner": list(files.values())}, schema={"file": pl.String, "_owner": pl.String})
-    client = frame.lazy().with_row_index("_row").filter(pl.col("stream") == "ios").select(
-        "_row", mapped("file", owner, "_owner").cast(same)).collect()
-    frame = frame.with_columns(frame["uid"].scatter(client["_row"], client["_owner"]))
+    owner = pl.DataFrame({"file": list(files), "resolved": list(files.values())}, schema={"file": pl.String, "resolved": pl.String})
+    frame = frame.with_columns(uid=_put(frame, frame["uid"], pl.col("stream") == "ios", owner, "file"))
     # per (user, file) first: 20,000 users' lists of files from 10M rows cost more than their pairs
     pairs = frame.lazy().filter(pl.col("uid").is_not_null() & pl.col("kind").is_not_null()).group_by("uid", "file").len().collect()
     summary = pairs.group_by("uid").agg(
@@ -86,6 +75,17 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     # as categories, 4 bytes a row, not a 36-character string (20,000 users over 10M rows)
     frame = frame.drop("user", "user_prefix", "meal").with_columns(pl.col("uid", "meal_id").cast(pl.Categorical))
     return Identity(frame, summary, files, warnings)
+
+
+def _put(frame: pl.DataFrame, base: pl.Series, rows: pl.Expr, table: pl.DataFrame, key: str) -> pl.Series:
+    """``base`` with ``table``'s ``resolved`` value on the rows of ``frame`` where ``rows`` holds and
+    ``key`` is in the table: looked up on those rows only (a few of millions), put back by position."""
+    if not table.height:
+        return base
+    found = (frame.lazy().with_row_index("_row").filter(rows).select("_row", pl.col(key).cast(pl.String))
+             .filter(pl.col(key).is_in(table[key].implode()))
+             .select("_row", mapped(key, table, "resolved").cast(base.dtype)).collect())
+    return base.scatter(found["_row"], found["resolved"]) if found.height else base
 
 
 def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
