@@ -5,8 +5,8 @@ import polars as pl
 
 from .. import __version__
 from ..api import Incident, in_window
-from ..ingest import with_messages
 from ..correlate.timelines import polling
+from ..ingest import with_messages
 from .model import CheckResult, Evidence, Result, shown_message
 from .rules import Context, evaluate_rule
 from .verdict import decide

@@ -249,7 +249,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
             spill(index, gone, stream)
         return owned_strings(out), fixed, _tally([gone])     # what is kept must not hold the chunk's text
 
-    parts, pending = [], deque()
+    parts, pending, numbers = [], deque(), itertools.count()     # chunks in file order, by number
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for block in blocks:
             for start in range(0, max(block.height, 1), CHUNK_LINES):
@@ -257,7 +257,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
                 if stream is None:                 # the first chunk tells the stream
                     done = envelopes(chunk)
                     stream = detect_stream(done[0], pack)
-                pending.append(pool.submit(job, chunk, done, len(parts) + len(pending)))
+                pending.append(pool.submit(job, chunk, done, next(numbers)))
             while len(pending) > workers:          # read the next block while these run
                 parts.append(pending.popleft().result())
         parts += [f.result() for f in pending]
