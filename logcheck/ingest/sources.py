@@ -146,15 +146,15 @@ class Reader:
             at = (wanted["line"] - first).filter(wanted["line"] - first < len(raw))    # positions in the block
             return owned_strings(pl.DataFrame({"line": (at + first).cast(pl.UInt32), "raw": raw.gather(at)}))
 
-        groups = list(want.partition_by("block", as_dict=True, maintain_order=True).items())
+        groups = [(key[0], wanted) for key, wanted in want.partition_by("block", as_dict=True, maintain_order=True).items()]
         # blocks on all cores (decoding a fleet's blocks again is seconds); reads by position, so
         # threads share one file
         with contextlib.nullcontext() if data is not None else self._reopen() as f:
             if len(groups) > 1:
                 with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-                    parts = list(pool.map(lambda item: read(item[0][0], item[1], f), groups))
+                    parts = list(pool.map(lambda group: read(*group, f), groups))
             else:
-                parts = [read(key[0], wanted, f) for key, wanted in groups]
+                parts = [read(*group, f) for group in groups]
         return pl.concat(parts) if parts else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
     def _reopen(self):
