@@ -11,7 +11,7 @@ import polars as pl
 
 from ..frames import scatter_rows
 from ..packs import Pack, all_rules, selectors
-from .decisions import decisions, meals
+from .decisions import MEAL_DONE, decisions, meals
 from .identity import resolve
 from .liveness import Liveness
 from .timelines import pings, sessions
@@ -44,16 +44,20 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
     ident = resolve(events, user_map)
     ev = ident.events.with_row_index("_row")
     # liveness flags are costly columns: only for the kinds the pack's rules select with `where:`
-    live = Liveness.of(ev, pack)    # built once: three sets of points ask it
-    flagged = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(flagged_kinds(pack)))))
+    live = Liveness.of(ev, pack)
+    # one pass of as-of joins for every point a table asks about: the kinds rules flag, the
+    # decisions and the completions overlap (a fleet's notifications are both flagged and decided)
+    flagged = set(flagged_kinds(pack))
+    asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
+    points = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(asked))), detail=True)
     keep = ["active", "active_by_allowance", "client_covered", "backend_covered", "since_alive_s"]
-    ev_flags = flags_at_index(ev, flagged, keep)
-    decided = decisions(ev_flags, pack, live)
+    ev_flags = flags_at_index(ev, points.filter(pl.col("kind").is_in(sorted(flagged))), keep)
+    decided = decisions(points.drop("_row"), pack)
     return Correlated(
         events=ev_flags,
         users=ident.users,
         decisions=decided,
-        meals=meals(ev_flags, decided, live),
+        meals=meals(ev_flags, points.drop("_row"), decided),
         sessions=sessions(ev_flags, pack),
         pings=pings(ev_flags, pack),
         client_users=ident.files,
