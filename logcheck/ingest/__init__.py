@@ -296,10 +296,11 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
     With ``columns``, what no later step reads goes now, chunk by chunk: the message stays only
     on continuation lines (``attach`` reads it there)."""
     fields = FIELDS if columns is None else tuple(f for f in FIELDS if f in columns)
-    frame = _identities(row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text")))
+    written = columns is None or "ts_written" in columns
+    frame = _identities(row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text"), written))
     if columns is None:
         return frame
-    unread = [c for c in ("level", "component", "method", "path", "status", "raw", "ts_written", "code", "reason", "attempt")
+    unread = [c for c in ("level", "component", "method", "path", "status", "raw", "code", "reason", "attempt")
               if c not in columns]
     msg = pl.col("msg") if "message" in columns else pl.when(pl.col("continuation")).then(pl.col("msg"))
     ids = [pl.col(c).cast(pl.Categorical) for c in ("user", "user_prefix", "meal") if c in columns]

@@ -38,8 +38,20 @@ def _datetime(date: pl.Expr, time: pl.Expr, zone: pl.Expr) -> tuple[pl.Expr, pl.
 
 def _naive(date: pl.Expr, time: pl.Expr) -> pl.Expr:
     """Date and time of day parsed apart and combined: twice as fast as one strptime of both."""
-    day = date.str.replace_all("/", "-", literal=True).str.to_date("%Y-%m-%d", strict=False)
-    return day.dt.combine(time.str.replace(",", ".", literal=True).str.to_time("%H:%M:%S%.f", strict=False), time_unit=_US)
+    day = pl.coalesce(date.str.to_date("%Y-%m-%d", strict=False), date.str.to_date("%Y/%m/%d", strict=False))
+    return day.dt.combine(time_of_day(time), time_unit=_US)
+
+
+def time_of_day(time: pl.Expr) -> pl.Expr:
+    """An envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``) as a time; null when a
+    field is out of range. Read as integers from fixed places: strptime costs twice as much, and
+    this runs on every line of a fleet."""
+    h, m, s = (time.str.slice(at, 2).cast(pl.Int64, strict=False) for at in (0, 3, 6))
+    digits = (time.str.len_bytes().cast(pl.Int64) - 9).clip(0, 9)
+    fraction = time.str.slice(9, 9).cast(pl.Int64, strict=False).fill_null(0) * pl.lit(10).pow(9 - digits)
+    ok = (h < 24) & (m < 60) & (s < 60) & (time.str.len_bytes() >= 8)
+    nanos = ((h * 3600 + m * 60 + s) * 1_000_000_000 + fraction)
+    return pl.when(ok).then(nanos).cast(pl.Time)
 
 
 def parse_iso(text: pl.Expr) -> pl.Expr:
@@ -65,12 +77,13 @@ def anchor_date(frame: pl.DataFrame) -> dt.date | None:
     return dated.date() if dated is not None else None
 
 
-def row_times(frame: pl.DataFrame) -> pl.DataFrame:
+def row_times(frame: pl.DataFrame, written: bool = True) -> pl.DataFrame:
     """Everything each line says of its own time; row by row, so it runs on chunks in parallel.
 
     Adds ``_env`` (the envelope's date and time, or the JSON stamp), ``_env_zoned``, ``_embedded``,
-    ``_sec`` (the time of a time-only line), ``ts_written`` and ``ts_digits``; drops the envelope's
-    date/time/zone/stamp strings. (``server_ts`` comes later, from continuation lines.)
+    ``_sec`` (the time of a time-only line), ``ts_digits`` and, with ``written``, ``ts_written``
+    (a string per line: only for callers that keep it); drops the envelope's date/time/zone/stamp
+    strings. (``server_ts`` comes later, from continuation lines.)
     """
     env, env_zoned = _datetime(pl.col("date"), pl.col("time"), pl.col("zone"))
     stamp, stamp_zoned = _stamp(pl.col("stamp"))
@@ -82,24 +95,27 @@ def row_times(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         _env=pl.when(time_only).then(None).otherwise(pl.coalesce(env, stamp) if has["stamp"] else env),
         _env_zoned=pl.when(pl.col("stamp").is_not_null()).then(stamp_zoned).otherwise(env_zoned),
-        _sec=pl.when(time_only).then(pl.col("time").str.replace(",", ".").str.to_time("%H:%M:%S%.f", strict=False))
+        _sec=pl.when(time_only).then(time_of_day(pl.col("time")))
         if has["time_only"] else pl.lit(None, pl.Time),
     )
     frame = _embedded_dates(frame)
-    written = pl.coalesce(
-        pl.col("stamp"),
-        pl.concat_str([pl.col("date"), pl.col("time")], separator=" ") + pl.col("zone").fill_null(""),
-        pl.col("time"),
-        pl.when(pl.col("_embedded").is_not_null()).then(pl.col("msg").str.extract(_EMBEDDED, 0)),
-    )
-    frame = frame.with_columns(ts_written=written)
+    # what a line without an envelope time wrote of it: its JSON stamp, else its embedded date
+    embedded = frame.select(pl.col("_embedded").is_not_null().any()).item()
+    timeless = pl.coalesce(pl.col("stamp"), pl.when(pl.col("_embedded").is_not_null()).then(
+        pl.col("msg").str.extract(_EMBEDDED, 0))) if embedded else pl.col("stamp")
+    if written:
+        frame = frame.with_columns(ts_written=pl.coalesce(
+            pl.col("stamp"),
+            pl.concat_str([pl.col("date"), pl.col("time")], separator=" ") + pl.col("zone").fill_null(""),
+            pl.col("time"),
+            timeless,
+        ))
     # how finely the line wrote its time (alignment allows for it); null: whole seconds.
     # An envelope's time is HH:MM:SS[.fff] (formats.TIME_SHAPE): its length tells; others are searched.
     length = pl.col("time").str.len_bytes()
     digits = pl.when(length > 9).then(length - 9).cast(pl.UInt8)
-    other = frame.select((pl.col("time").is_null() & pl.col("ts_written").is_not_null()).any()).item()
-    if other:
-        found = pl.col("ts_written").str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
+    if frame.select((pl.col("time").is_null() & (pl.col("stamp").is_not_null() | pl.col("_embedded").is_not_null())).any()).item():
+        found = timeless.str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
         digits = pl.when(pl.col("time").is_not_null()).then(digits).otherwise(found)
     return frame.with_columns(ts_digits=digits).drop("date", "time", "zone", "stamp")
 
