@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from logcheck import verify
+from logcheck.ingest.sources import Reader
 
 from .conftest import SAMPLES, SEED, verify_json
 
@@ -150,6 +151,28 @@ def test_json_text_is_the_json_result_with_decisions_one_per_line(monkeypatch, s
     assert result.decision_counts() == dict(sorted(
         {k: sum(1 for d in result.decisions if (d["cause"] or "sent") == k) for k in
          {d["cause"] or "sent" for d in result.decisions}}.items()))
+
+
+@pytest.mark.parametrize("sample", ["deploy-midway", "fleet-json"])
+def test_decisions_lines_are_read_a_slice_at_a_time_with_the_same_json(monkeypatch, sample):
+    # a fleet's decision lines are read when written, some at a time; a gzip file (read whole to
+    # find a line) only once. 38 decisions of three plain files; 214 of a gzip file.
+    reads = []
+    real = Reader.lines_at
+    monkeypatch.setattr(Reader, "lines_at", lambda self, lines: reads.append(self.name) or real(self, lines))
+    result = verify([str(SAMPLES / sample)])
+    whole = result.json_text()
+    reads.clear()
+    monkeypatch.setattr("logcheck.evaluate.model._TEXT_ROWS", 7)
+    assert result.json_text() == whole
+    backend = [r for r in reads if "backend" in r]
+    n = len(result.decision_rows)
+    assert len(backend) == (1 if sample == "fleet-json" else -(-n // 7))
+    first = json.loads(whole)["decisions"]
+    assert first[0]["evidence"][0]["text"].strip() and "seconds_before" not in first[0]["evidence"][0]
+    # any selection, in any order, is those rows of the whole table, lines and all
+    picked = result.decision_rows.reverse().head(5)
+    assert result.decision_table_of(picked).to_dicts() == result.decision_table.reverse().head(5).to_dicts()
 
 
 def test_timeline_puts_client_and_server_side_by_side_with_the_cause(run):

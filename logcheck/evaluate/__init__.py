@@ -24,12 +24,12 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
     criteria = [evaluate_rule(rule, ctx) for rule in pack.model.criteria]
     discriminating = evaluate_rule(pack.model.discriminating, ctx)
     discriminating.id = discriminating.id or "discriminating"
-    rows, quoted = _decision_lines(ctx)
     cited = _cited(criteria + [discriminating])
-    # one read of each file for the criteria's evidence and the decisions' lines (a gzip file is
-    # decompressed again for each read)
-    lines = incident.texts.of(pl.concat([quoted, _keys(cited)], how="diagonal_relaxed"))
-    _give_text(cited, lines.filter(pl.col("_d").is_null()))
+    if cited:
+        _give_text(cited, incident.texts.of(_keys(cited)))
+    # the decisions' lines are read when shown or written, a slice at a time: a fleet's are
+    # a million lines of text
+    rows, quoted = _decision_lines(ctx)
     verdict, reason, code = decide(pack, criteria, discriminating, ctx.decisions)
     warnings = list(incident.warnings) + _silent_vocabulary(incident)
     if any(c.allowance for c in criteria):
@@ -37,7 +37,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         warnings.append(f"{leaning}: judged with the timestamp-resolution allowance (times written to whole seconds)")
     return Result(
         verdict=verdict, reason=reason, exit_code=code, criteria=criteria, discriminating=discriminating,
-        decision_table=_decision_table(rows, lines.filter(pl.col("_d").is_not_null())),
+        decision_rows=_decision_rows(rows), decision_lines=quoted,
         clock=[{k: r[k] for k in ("file", "stream", "offset_seconds", "samples", "spread_seconds", "uncertainty_seconds", "method", "zone_hours",
                                   "skew_seconds", "note")} for r in incident.clock.iter_rows(named=True)],
         inputs=[{"path": s.path, "stream": s.stream, "format": s.format, "lines": s.lines, "events": s.events,
@@ -50,7 +50,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
         run={"logcheck_version": __version__, "command": command,
              "since": incident.window[0].isoformat() if incident.window[0] else None,
              "until": incident.window[1].isoformat() if incident.window[1] else None},
-        incident=incident,
+        incident=incident, texts=incident.texts,
     )
 
 
@@ -84,8 +84,6 @@ def _keys(cited: list[Evidence]) -> pl.DataFrame:
 
 def _give_text(cited: list[Evidence], lines: pl.DataFrame) -> None:
     """Give every cited line its text, as read again from its file (rules cite file:line only)."""
-    if not cited:
-        return
     text = {(r["file"], r["line"]): r for r in with_messages(lines.select("file", "line", "raw")).iter_rows(named=True)}
     for e in cited:
         r = text[(e.file, e.line)]
@@ -98,33 +96,23 @@ def _decision_lines(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
     used = ["ts_server", "file", "line", "uid", "outcome", "cause", "meal_id", "active", "active_by_allowance",
             "evidence_file", "evidence_line", "evidence_kind", "evidence_seconds"]     # of some 60 columns
     rows = ctx.decisions.select(used).sort("ts_server", "file", "line").with_row_index("_d")
-    own = rows.select("_d", file=pl.col("file").cast(pl.String), line=pl.col("line").cast(pl.UInt32),
-                      role=pl.lit("decision", pl.String), seconds_before=pl.lit(None, pl.Float64))
+    # files and roles as categories: a million file names are most of these rows otherwise
+    own = rows.select("_d", file=pl.col("file").cast(pl.String).cast(pl.Categorical), line=pl.col("line").cast(pl.UInt32),
+                      role=pl.lit("decision", pl.Categorical), seconds_before=pl.lit(None, pl.Float64))
     cited = rows.filter(pl.col("evidence_file").is_not_null()).select(
-        "_d", file=pl.col("evidence_file").cast(pl.String), line=pl.col("evidence_line").cast(pl.UInt32),
-        role=pl.col("evidence_kind").cast(pl.String), seconds_before="evidence_seconds")
+        "_d", file=pl.col("evidence_file").cast(pl.String).cast(pl.Categorical), line=pl.col("evidence_line").cast(pl.UInt32),
+        role=pl.col("evidence_kind").cast(pl.String).cast(pl.Categorical), seconds_before="evidence_seconds")
     return rows, pl.concat([own, cited])
 
 
-def _decision_table(rows: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """Decisions in JSON shape, each with its decision line and deciding evidence line (``lines``:
-    those of :func:`_decision_lines`, in that order, with their text).
-
-    Built as a table (tens of thousands of rows at fleet scale): JSON is written from it in
-    polars, and Python dicts are made only when someone asks for ``Result.decisions``.
-    """
-    # each decision's evidence list, built long then grouped (concat_list of structs is 80x slower);
-    # groups in order of first rows: every decision's own line, in decision order; within each, its
-    # own line and then the deciding one (as concatenated): no sort, no join of the text again
-    evidence = lines.group_by("_d", maintain_order=True).agg(
-        evidence=pl.struct("file", "line", pl.col("raw").alias("text"), "role", "seconds_before"))
+def _decision_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Decisions in JSON shape but for their evidence lines (see ``Result.decision_table_of``)."""
     ts = pl.col("ts_server")
-    return rows.with_columns(evidence["evidence"]).select(
-        user="uid",
+    return rows.select(
+        "_d", user="uid",
         time=pl.when(ts.dt.microsecond() == 0).then(ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))   # as isoformat() writes it
         .otherwise(ts.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")),
         outcome="outcome", cause="cause", meal="meal_id", active="active", allowance="active_by_allowance",
-        evidence="evidence",
     )
 
 

@@ -11,6 +11,7 @@ import polars as pl
 
 EVIDENCE_CAP = 20
 _JSON_ROWS = 20_000
+_TEXT_ROWS = 200_000    # decisions whose lines are read at once when JSON is written
 
 
 def shown_message(component: str | None, message: str | None) -> str | None:
@@ -65,7 +66,8 @@ class Result:
     exit_code: int
     criteria: list[CheckResult]
     discriminating: CheckResult
-    decision_table: pl.DataFrame    # one row per decision, in JSON shape (see ``decisions``)
+    decision_rows: pl.DataFrame     # one row per decision in time order, numbered ``_d``: JSON shape without evidence
+    decision_lines: pl.DataFrame    # ``_d``, file, line, role, seconds_before: each decision's line, then its deciding one
     clock: list[dict]
     inputs: list[dict]
     impact: dict[str, Any]
@@ -73,11 +75,30 @@ class Result:
     pack: dict[str, Any]
     run: dict[str, Any]
     incident: Any = field(default=None, repr=False, compare=False)   # for reports; not in the JSON
+    texts: Any = field(default=None, repr=False, compare=False)      # reads a line's text again (``ingest.Texts``)
 
     @cached_property
     def decisions(self) -> list[dict]:
         """Decisions as dicts: user, time, outcome, cause, meal, active, allowance, evidence[]."""
         return self.decision_dicts(self.decision_table)
+
+    @property
+    def decision_table(self) -> pl.DataFrame:
+        """One row per decision, in JSON shape (see ``decisions``), its lines' text read from the
+        logs: a fleet's is hundreds of MB (:meth:`decision_table_of` some rows reads only theirs)."""
+        return self.decision_table_of(self.decision_rows)
+
+    def decision_table_of(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """``rows`` of ``decision_rows`` (any selection, in any order) in JSON shape: with their
+        ``evidence``, each decision's own line and then its deciding one, text read again."""
+        lines = self.decision_lines.filter(pl.col("_d").is_in(rows["_d"].implode())).with_columns(
+            pl.col("file", "role").cast(pl.String))
+        lines = self.texts.of(lines) if self.texts is not None else lines.with_columns(raw=pl.lit(None, pl.String))
+        # each decision's evidence list, built long then grouped (concat_list of structs is 80x
+        # slower); the order within a group is the lines' order: its own line first
+        evidence = lines.group_by("_d", maintain_order=True).agg(
+            evidence=pl.struct("file", "line", pl.col("raw").alias("text"), "role", "seconds_before"))
+        return rows.join(evidence, on="_d", how="left", maintain_order="left").drop("_d")
 
     @staticmethod
     def decision_dicts(table: pl.DataFrame) -> list[dict]:
@@ -89,9 +110,9 @@ class Result:
 
     def decision_counts(self) -> dict[str, int]:
         """Decisions by cause, ``sent`` for the sent ones, sorted by name."""
-        if not self.decision_table.height:
+        if not self.decision_rows.height:
             return {}
-        counts = self.decision_table.group_by(key=pl.col("cause").fill_null("sent")).len().sort("key")
+        counts = self.decision_rows.group_by(key=pl.col("cause").fill_null("sent")).len().sort("key")
         return dict(zip(counts["key"].to_list(), counts["len"].to_list()))
 
     def to_json(self) -> dict:
@@ -111,14 +132,20 @@ class Result:
         marker = json.dumps("\u0000decisions\u0000")
         head, tail = json.dumps(self._json(json.loads(marker)), indent=2, default=str).split(marker, 1)
         out.write(head)
-        table = self.decision_table
-        if table.height:
+        rows = self.decision_rows
+        if rows.height:
             out.write("[\n    ")
-            for start in range(0, table.height, _JSON_ROWS):     # in slices: a fleet's decisions are 100s of MB
-                # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
-                rows = table.slice(start, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
-                    '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
-                out.write((",\n    " if start else "") + rows.to_series().str.join(",\n    ").item())
+            # in slices, their lines read a slice at a time: a fleet's decisions are 100s of MB of
+            # text; a source read whole to find a line (gzip, stdin) is read once for all
+            files = self.decision_lines["file"].unique().cast(pl.String).to_list()
+            step = _TEXT_ROWS if self.texts is None or self.texts.by_position(files) else rows.height
+            for start in range(0, rows.height, step):
+                table = self.decision_table_of(rows.slice(start, step))
+                for at in range(0, table.height, _JSON_ROWS):
+                    # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
+                    part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
+                        '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
+                    out.write((",\n    " if start or at else "") + part.to_series().str.join(",\n    ").item())
             out.write("\n  ]")
         else:
             out.write("[]")

@@ -241,6 +241,11 @@ class Texts:
     def __init__(self, readers: list[Reader]):
         self._readers = {r.name: r for r in readers}
 
+    def by_position(self, files: list[str]) -> bool:
+        """Whether these files' lines are read again from where they are (not by reading a gzip
+        file or stdin whole): then reading a few at a time costs no more than all at once."""
+        return all(r.source.path is not None and not r.damage.gzip for name, r in self._readers.items() if name in files)
+
     def of(self, rows: pl.DataFrame) -> pl.DataFrame:
         """``rows`` (with ``file`` and ``line``) with ``raw``, the line as read, in their order.
 

@@ -25,13 +25,13 @@ def summary(result: Result, verbose: bool = False) -> str:
     d = result.discriminating
     rows.append(("disc.", d.status, d.summary + (f"  [{d.reason}]" if d.reason else "")))
     out += [text_table(("criterion", "status", "measured"), rows), ""]
-    table = result.decision_table
+    table = result.decision_rows
     skipped = int((table["outcome"] == "skipped").sum()) if table.height else 0
     causes = result.impact.get("skipped_by_cause", {})
     out.append(f"decisions: {table.height} ({table.height - skipped} sent, {skipped} skipped"
                + (": " + ", ".join(f"{k} {v}" for k, v in causes.items()) if causes else "") + ")")
     shown = table if verbose else table.filter(pl.col("outcome") == "skipped").head(_DECISION_ROWS)
-    for x in result.decision_dicts(shown):
+    for x in result.decision_dicts(result.decision_table_of(shown)):
         dec = x["evidence"][0]
         line = f"  {x['time']}  {(x['user'] or '?')[:13]:13}  {x['outcome']:7}  {x['cause'] or '-':19}  {_short(dec['file'])}:{dec['line']}"
         if len(x["evidence"]) > 1:
