@@ -51,8 +51,9 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     points = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(asked))), detail=True)
     keep = ["active", "active_by_allowance", "client_covered", "backend_covered", "since_alive_s"]
-    ev_flags = flags_at_index(ev, points.filter(pl.col("kind").is_in(sorted(flagged))), keep)
-    decided = decisions(points.drop("_row"), pack)
+    # (columns chosen before rows: a filter copies every column it is given)
+    ev_flags = flags_at_index(ev, points.select("_row", "kind", *keep).filter(pl.col("kind").is_in(sorted(flagged))), keep)
+    decided = decisions(points.drop("_row"), pack, live)
     return Correlated(
         events=ev_flags,
         users=ident.users,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..packs import Pack
-from .liveness import DETAIL
+from .liveness import DETAIL, ROWS, Liveness
 
 MEAL_DONE = "server.meal_completed"
 _FLAGS = ("active", "client_covered", "connected_before", "disconnected_before")
@@ -29,12 +29,12 @@ def cause_expr(pack: Pack) -> pl.Expr:
     return expr.otherwise(None) if expr is not None else pl.lit(None, pl.String)
 
 
-def decisions(flagged: pl.DataFrame, pack: Pack) -> pl.DataFrame:
+def decisions(flagged: pl.DataFrame, pack: Pack, live: Liveness) -> pl.DataFrame:
     """One row per decision: user, time, outcome, cause, the flags and the deciding evidence.
 
-    ``flagged``: events with :meth:`Liveness.flags_at` columns and ``DETAIL``, the decisions among them."""
+    ``flagged``: events with :meth:`Liveness.flags_at` columns and their ``detail``, the decisions among them."""
     kinds = pack.model.liveness.decisions
-    rows = flagged.filter(pl.col("kind").is_in(list(kinds.values())))
+    rows = live.details(flagged.filter(pl.col("kind").is_in(list(kinds.values()))))
     stale_after = pack.params.get("stale_after", 60.0)
     rows = rows.with_columns(
         outcome=pl.when(pl.col("kind") == kinds["sent"]).then(pl.lit("sent")).otherwise(pl.lit("skipped")))
@@ -67,8 +67,8 @@ def meals(events: pl.DataFrame, flagged: pl.DataFrame, decided: pl.DataFrame) ->
     """One row per server completion: was its user active, and how did the client first see it.
 
     ``flagged``: events with :meth:`Liveness.flags_at` columns, the completions among them."""
-    done = flagged.filter((pl.col("kind") == MEAL_DONE) & pl.col("uid").is_not_null())
-    done = done.drop(DETAIL).rename({"active": "active_at_completion"})
+    done = flagged.drop(ROWS).filter((pl.col("kind") == MEAL_DONE) & pl.col("uid").is_not_null())
+    done = done.rename({"active": "active_at_completion"})
     seen = (events.lazy().filter(pl.col("kind").is_in(["client.meal_completed_ws", "client.meal_completed_poll"])
                                  & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
             .select("uid", seen_ts="ts_server", seen_kind="kind", seen_file="file", seen_line="line")

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from ..align import next_timed
+from ..frames import scatter_rows
 from ..packs import Pack
 
 _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
@@ -21,7 +22,9 @@ FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_befo
 _DERIVED = ("since_alive_s", "since_connect_s", "client_file")
 _PREFIXES = ("alive_", "gone_", "connect_", "next_")
 # where each latest or next line is: what a table keeps only until it has chosen its evidence
-DETAIL = tuple(f"{p}{c}" for p in _PREFIXES for c in ("file", "line", "kind", "ts_res", "ts_unc"))
+_CITED = ("file", "line", "kind", "ts_res", "ts_unc")
+DETAIL = tuple(f"{p}{c}" for p in _PREFIXES for c in _CITED)
+ROWS = tuple(f"{p}row" for p in _PREFIXES)      # each latest or next line's row, for :meth:`Liveness.details`
 
 
 def _seconds(a: str, b: str) -> pl.Expr:
@@ -77,18 +80,24 @@ class Liveness:
 
     def flags_at(self, points: pl.DataFrame, detail: bool = False) -> pl.DataFrame:
         """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``):
-        each latest and next line's time, and with ``detail`` its file, line, kind and resolution
-        (``DETAIL``: what a caller that cites those lines needs; the flags need the times only)."""
+        each latest and next line's time, and with ``detail`` its row (``ROWS``), for a caller that
+        cites those lines to ask :meth:`details` about the points it cites (the flags need the times only)."""
         window = self.pack.params.get("active_window", 60.0)
         # recompute, never reuse: the points may carry flags computed for other rows or times
         stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
-        pts = points.drop(stale).with_row_index("_p").with_columns(pl.col("ts_server").alias("_on"))
-        valid = pts.filter(pl.col("_on").is_not_null()).sort("_on")
+        pts = points.drop(stale)
+        # the joins carry what they read, not the points' every column; the answers are put
+        # back by position (a fleet asks about a million points)
+        read = ("uid", "ts_server", "ts_res", "ts_unc")
+        valid = pts.select(read).with_row_index("_p").filter(pl.col("ts_server").is_not_null()).with_columns(
+            _on=pl.col("ts_server")).sort("_on")
         for prefix, strategy, ref in self.refs:
             valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
             at = valid[f"{prefix}_row"]
-            wanted = self.lines.columns if detail or prefix == "alive" else ["ts"]   # the allowance reads alive_ts_res/unc
-            valid = valid.drop(f"{prefix}_row").with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
+            wanted = ["ts", "ts_res", "ts_unc"] if prefix == "alive" else ["ts"]     # the allowance reads alive_ts_res/unc
+            valid = valid.with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
+            if not detail:
+                valid = valid.drop(f"{prefix}_row")
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
             pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
         since_alive = _seconds("ts_server", "alive_ts")
@@ -104,10 +113,15 @@ class Liveness:
                                  (pl.col("alive_ts").is_null() | (pl.col("gone_ts") >= pl.col("alive_ts")))),
         )
         valid = self._coverage(valid)
-        out = pts.drop("_on").join(valid.drop([c for c in pts.columns if c not in ("_p",)] + ["_on"], strict=False),
-                                   on="_p", how="left")
-        out = out.with_columns([pl.col(f).fill_null(False) for f in FLAGS]).drop("_p")
-        return out if detail else out.drop(DETAIL, strict=False)
+        answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *DETAIL)]
+        out = scatter_rows(pts, valid, answers, index="_p")
+        return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS])
+
+    def details(self, flagged: pl.DataFrame) -> pl.DataFrame:
+        """Points flagged with ``detail`` (their ``ROWS``) with each latest and next line's file,
+        line, kind and resolution (``DETAIL``), for the few points that cite those lines."""
+        cols = [self.lines[c].gather(flagged[f"{p}row"]).alias(f"{p}{c}") for p in _PREFIXES for c in _CITED]
+        return flagged.with_columns(cols).drop(ROWS)
 
     def _coverage(self, points: pl.DataFrame) -> pl.DataFrame:
         slack = pl.duration(seconds=1)
