@@ -50,7 +50,9 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
     flagged = set(flagged_kinds(pack))
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     points = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(asked))), detail=True)
-    keep = ["active", "active_by_allowance", "client_covered", "backend_covered", "since_alive_s"]
+    # the flags rules read of an event (how long since its user's liveness is the decisions' to say:
+    # on a fleet's every event it would be 50 MB nobody reads)
+    keep = ["active", "active_by_allowance", "client_covered", "backend_covered"]
     # (columns chosen before rows: a filter copies every column it is given)
     ev_flags = flags_at_index(ev, points.select("_row", "kind", *keep).filter(pl.col("kind").is_in(sorted(flagged))), keep)
     decided = decisions(points.drop("_row"), pack, live)
@@ -75,4 +77,4 @@ def flagged_kinds(pack: Pack) -> set[str]:
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
     """Put flags computed on some rows back on the full table (other rows get False/null)."""
     out = scatter_rows(ev, flagged.select("_row", *keep), keep).drop("_row")
-    return out.with_columns([pl.col(c).fill_null(False) for c in keep if c != "since_alive_s"])
+    return out.with_columns([pl.col(c).fill_null(False) for c in keep])
