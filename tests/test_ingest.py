@@ -14,6 +14,7 @@ import pytest
 from logcheck import ingest, read_events
 from logcheck.api import CORRELATION_COLUMNS, lines_needed
 from logcheck.errors import InputError
+from logcheck.ingest.timestamps import time_of_day
 from logcheck.packs import load_pack
 
 from .conftest import SAMPLES, SEED, USER
@@ -257,6 +258,17 @@ def test_time_resolution_is_the_fraction_as_written(write):
     ev = read_events([str(folder)])
     assert ev["ts_digits"].to_list() == [None, 6, 6, 2, 3, None]     # an epoch number has no written fraction
     assert ev["ts_quality"].to_list() == ["exact"] * 6
+
+
+def test_time_of_day_reads_what_strptime_reads():
+    # envelope times are read as integers from fixed places (formats.TIME_SHAPE): the same times
+    # as strptime, fractions of any length, commas, and null for what is out of range
+    written = ["10:07:51", "10:07:51.123456", "10:07:51,25", "23:59:59.999", "00:00:00.000000001",
+               "09:05:07.1234567891", "12:00:60.5", "23:59:60", "24:00:00", "12:60:00", "12:00:61", "ab:cd:ef", None]
+    frame = pl.DataFrame({"t": written})
+    strptime = frame.select(pl.col("t").str.replace(",", ".", literal=True).str.to_time("%H:%M:%S%.f", strict=False))
+    assert frame.select(time_of_day(pl.col("t"))).to_series().to_list() == strptime.to_series().to_list()
+    assert frame.select(time_of_day(pl.col("t"))).to_series()[1] == dt.time(10, 7, 51, 123456)
 
 
 def test_rows_spilled_to_disk_as_parsed_are_the_whole_table(write, monkeypatch):

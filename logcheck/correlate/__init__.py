@@ -43,10 +43,10 @@ def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None 
     """Resolve identities, flag the user liveness of the events rules look at, build the derived tables."""
     ident = resolve(events, user_map)
     ev = ident.events.with_row_index("_row")
-    # liveness flags are costly columns: only for the kinds the pack's rules select with `where:`
     live = Liveness.of(ev, pack)
-    # one pass of as-of joins for every point a table asks about: the kinds rules flag, the
-    # decisions and the completions overlap (a fleet's notifications are both flagged and decided)
+    # liveness flags are costly: only for the kinds the pack's rules select with `where:`, the
+    # decisions and the completions, in one pass of as-of joins (they overlap: a fleet's
+    # notifications are both flagged and decided)
     flagged = set(flagged_kinds(pack))
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     points = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(asked))), detail=True)
@@ -75,6 +75,6 @@ def flagged_kinds(pack: Pack) -> set[str]:
 
 
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
-    """Put flags computed on some rows back on the full table (other rows get False/null)."""
+    """Put flags computed on some rows back on the full table (other rows get False)."""
     out = scatter_rows(ev, flagged.select("_row", *keep), keep).drop("_row")
     return out.with_columns([pl.col(c).fill_null(False) for c in keep])

@@ -13,7 +13,6 @@ from ..packs import Pack
 from .liveness import DETAIL, ROWS, Liveness
 
 MEAL_DONE = "server.meal_completed"
-_FLAGS = ("active", "client_covered", "connected_before", "disconnected_before")
 
 
 def cause_expr(pack: Pack) -> pl.Expr:

@@ -49,8 +49,9 @@ def time_of_day(time: pl.Expr) -> pl.Expr:
     h, m, s = (time.str.slice(at, 2).cast(pl.Int64, strict=False) for at in (0, 3, 6))
     digits = (time.str.len_bytes().cast(pl.Int64) - 9).clip(0, 9)
     fraction = time.str.slice(9, 9).cast(pl.Int64, strict=False).fill_null(0) * pl.lit(10).pow(9 - digits)
-    ok = (h < 24) & (m < 60) & (s < 60) & (time.str.len_bytes() >= 8)
     nanos = ((h * 3600 + m * 60 + s) * 1_000_000_000 + fraction)
+    # a leap second (:60) is the next minute's first, as strptime reads it, but not past midnight
+    ok = (h < 24) & (m < 60) & (s <= 60) & (nanos < 86_400 * 1_000_000_000) & (time.str.len_bytes() >= 8)
     return pl.when(ok).then(nanos).cast(pl.Time)
 
 
