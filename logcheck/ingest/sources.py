@@ -127,6 +127,11 @@ class Reader:
             return None     # stdin's size is not known; a gzip file's is not its text's
         return max(first.height, round(self._stamp[0] * first.height / self.blocks[0][1]))
 
+    @property
+    def read_whole(self) -> bool:
+        """Whether finding a line again means reading the whole source (stdin, gzip), not one block."""
+        return self.source.path is None or self.damage.gzip
+
     def lines_at(self, lines: pl.Series) -> pl.DataFrame:
         """``line`` and ``raw`` of the given line numbers, read again from the source, block by
         block, only the blocks that hold them.
@@ -137,7 +142,7 @@ class Reader:
         want = pl.DataFrame({"line": lines.cast(pl.Int64).unique().sort()})
         firsts = pl.Series([b[2] for b in self.blocks], dtype=pl.Int64)
         want = want.with_columns(block=firsts.search_sorted(want["line"], side="right").cast(pl.Int64) - 1).filter(pl.col("block") >= 0)
-        data = self._data(Damage()) if self.source.path is None or self.damage.gzip else None
+        data = self._data(Damage()) if self.read_whole else None
 
         def read(b: int, wanted: pl.DataFrame, f) -> pl.DataFrame:
             offset, size, first = self.blocks[b]
@@ -244,7 +249,7 @@ class Texts:
     def by_position(self, files: list[str]) -> bool:
         """Whether these files' lines are read again from where they are (not by reading a gzip
         file or stdin whole): then reading a few at a time costs no more than all at once."""
-        return all(r.source.path is not None and not r.damage.gzip for name, r in self._readers.items() if name in files)
+        return not any(r.read_whole for name, r in self._readers.items() if name in files)
 
     def of(self, rows: pl.DataFrame) -> pl.DataFrame:
         """``rows`` (with ``file`` and ``line``) with ``raw``, the line as read, in their order.
