@@ -42,12 +42,19 @@ def _naive(date: pl.Expr, time: pl.Expr) -> pl.Expr:
     return day.dt.combine(time_of_day(time), time_unit=_US)
 
 
+def fraction_digits(time: pl.Expr) -> pl.Expr:
+    """How many digits of a second an envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``)
+    wrote, from its length; null for whole seconds."""
+    length = time.str.len_bytes().cast(pl.Int64)
+    return pl.when(length > 9).then(length - 9)
+
+
 def time_of_day(time: pl.Expr) -> pl.Expr:
     """An envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``) as a time; null when a
     field is out of range. Read as integers from fixed places: strptime costs twice as much, and
     this runs on every line of a fleet."""
     h, m, s = (time.str.slice(at, 2).cast(pl.Int64, strict=False) for at in (0, 3, 6))
-    digits = (time.str.len_bytes().cast(pl.Int64) - 9).clip(0, 9)
+    digits = fraction_digits(time).fill_null(0).clip(0, 9)     # nanoseconds at most
     fraction = time.str.slice(9, 9).cast(pl.Int64, strict=False).fill_null(0) * pl.lit(10).pow(9 - digits)
     nanos = ((h * 3600 + m * 60 + s) * 1_000_000_000 + fraction)
     # a leap second (:60) is the next minute's first, as strptime reads it, but not past midnight
@@ -113,8 +120,7 @@ def row_times(frame: pl.DataFrame, written: bool = True) -> pl.DataFrame:
         ))
     # how finely the line wrote its time (alignment allows for it); null: whole seconds.
     # An envelope's time is HH:MM:SS[.fff] (formats.TIME_SHAPE): its length tells; others are searched.
-    length = pl.col("time").str.len_bytes()
-    digits = pl.when(length > 9).then(length - 9).cast(pl.UInt8)
+    digits = fraction_digits(pl.col("time")).cast(pl.UInt8)
     if frame.select((pl.col("time").is_null() & (pl.col("stamp").is_not_null() | pl.col("_embedded").is_not_null())).any()).item():
         found = timeless.str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
         digits = pl.when(pl.col("time").is_not_null()).then(digits).otherwise(found)
