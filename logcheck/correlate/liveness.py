@@ -96,8 +96,6 @@ class Liveness:
             at = valid[f"{prefix}_row"]
             wanted = ["ts", "ts_res", "ts_unc"] if prefix == "alive" else ["ts"]     # the allowance reads alive_ts_res/unc
             valid = valid.with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
-            if not detail:
-                valid = valid.drop(f"{prefix}_row")
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
             pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
         since_alive = _seconds("ts_server", "alive_ts")
@@ -113,7 +111,7 @@ class Liveness:
                                  (pl.col("alive_ts").is_null() | (pl.col("gone_ts") >= pl.col("alive_ts")))),
         )
         valid = self._coverage(valid)
-        answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *DETAIL)]
+        answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *DETAIL, *([] if detail else ROWS))]
         out = scatter_rows(pts, valid, answers, index="_p")
         return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS])
 
