@@ -96,12 +96,15 @@ def _decision_lines(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
     used = ["ts_server", "file", "line", "uid", "outcome", "cause", "meal_id", "active", "active_by_allowance",
             "evidence_file", "evidence_line", "evidence_kind", "evidence_seconds"]     # of some 60 columns
     rows = ctx.decisions.select(used).sort("ts_server", "file", "line").with_row_index("_d")
-    # files and roles as categories: a million file names are most of these rows otherwise
-    own = rows.select("_d", file=pl.col("file").cast(pl.String).cast(pl.Categorical), line=pl.col("line").cast(pl.UInt32),
-                      role=pl.lit("decision", pl.Categorical), seconds_before=pl.lit(None, pl.Float64))
-    cited = rows.filter(pl.col("evidence_file").is_not_null()).select(
-        "_d", file=pl.col("evidence_file").cast(pl.String).cast(pl.Categorical), line=pl.col("evidence_line").cast(pl.UInt32),
-        role=pl.col("evidence_kind").cast(pl.String).cast(pl.Categorical), seconds_before="evidence_seconds")
+
+    def quoted(part: pl.DataFrame, file: str, line: str, role: pl.Expr, seconds: pl.Expr) -> pl.DataFrame:
+        # files and roles as categories: a million file names are most of these rows otherwise
+        return part.select("_d", file=pl.col(file).cast(pl.String).cast(pl.Categorical), line=pl.col(line).cast(pl.UInt32),
+                           role=role.cast(pl.String).cast(pl.Categorical), seconds_before=seconds.cast(pl.Float64))
+
+    own = quoted(rows, "file", "line", pl.lit("decision"), pl.lit(None))
+    cited = quoted(rows.filter(pl.col("evidence_file").is_not_null()), "evidence_file", "evidence_line",
+                   pl.col("evidence_kind"), pl.col("evidence_seconds"))
     return rows, pl.concat([own, cited])
 
 
