@@ -21,10 +21,9 @@ _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
 FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
 _DERIVED = ("since_alive_s", "since_connect_s", "client_file")
 _PREFIXES = ("alive_", "gone_", "connect_", "next_")
-# where each latest or next line is: what a table keeps only until it has chosen its evidence
-_CITED = ("file", "line", "kind", "ts_res", "ts_unc")
-DETAIL = tuple(f"{p}{c}" for p in _PREFIXES for c in _CITED)
-ROWS = tuple(f"{p}row" for p in _PREFIXES)      # each latest or next line's row, for :meth:`Liveness.details`
+# where each latest or next line is: what a table keeps only until it has chosen its evidence (:meth:`Liveness.cite`)
+ROWS = tuple(f"{p}row" for p in _PREFIXES)
+_ALLOWANCE = ("alive_ts_res", "alive_ts_unc")     # read by the flags, not answers
 
 
 def _seconds(a: str, b: str) -> pl.Expr:
@@ -37,14 +36,17 @@ def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str, before: bool
     by row once joined). A line with an inherited time happened somewhere between that time and
     the next timed line of its file: it is known to be before a point only from that next line
     on (``before``), and after it from its own time."""
-    rows = events.lazy().with_row_index("_at").select("_at", "uid", "file", "line", "kind", "ts_server", "ts_quality").filter(
-        pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null()).collect()
+    wanted = pl.col("kind").is_in(list(kinds)) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null()
+    inherited = (pl.col("ts_quality") == "inherited") if before else pl.lit(False)
+    # the few columns a join reads: 4 million registry refreshes in a fleet's 10M lines
+    rows = events.lazy().with_row_index("_at").filter(wanted).select("_at", "uid", "ts_server", _inherited=inherited).collect()
     on = pl.col("ts_server")
-    inherited = rows.filter(pl.col("ts_quality") == "inherited") if before else rows.clear()
-    if inherited.height:     # worked out on the files that have such lines (a fleet log has none)
+    if rows["_inherited"].any():     # worked out on the files that have such lines (a fleet log has none)
+        at = rows.filter("_inherited")["_at"]
         files = events.lazy().select("file", "line", "ts_server", "ts_quality").filter(
-            pl.col("file").is_in(inherited["file"].unique().implode()) & pl.col("ts_server").is_not_null())
+            pl.col("file").is_in(events["file"].gather(at).unique().implode()) & pl.col("ts_server").is_not_null())
         known = files.sort("file", "line").select("file", "line", _known=next_timed("ts_server")).collect()
+        rows = rows.with_columns(events["file"].gather(rows["_at"]), events["line"].gather(rows["_at"]))
         rows = rows.join(known, on=["file", "line"], how="left")
         on = pl.coalesce("_known", "ts_server")
     return rows.select("uid", pl.col("_at").alias(f"{prefix}_row"), _on=on).sort("_on")
@@ -81,7 +83,7 @@ class Liveness:
     def flags_at(self, points: pl.DataFrame, detail: bool = False) -> pl.DataFrame:
         """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``):
         each latest and next line's time, and with ``detail`` its row (``ROWS``), for a caller that
-        cites those lines to ask :meth:`details` about the points it cites (the flags need the times only)."""
+        cites those lines to :meth:`cite` the ones it chooses (the flags need the times only)."""
         window = self.pack.params.get("active_window", 60.0)
         # recompute, never reuse: the points may carry flags computed for other rows or times
         stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
@@ -111,15 +113,14 @@ class Liveness:
                                  (pl.col("alive_ts").is_null() | (pl.col("gone_ts") >= pl.col("alive_ts")))),
         )
         valid = self._coverage(valid)
-        answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *DETAIL, *([] if detail else ROWS))]
+        answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *_ALLOWANCE, *([] if detail else ROWS))]
         out = scatter_rows(pts, valid, answers, index="_p")
         return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS])
 
-    def details(self, flagged: pl.DataFrame) -> pl.DataFrame:
-        """Points flagged with ``detail`` (their ``ROWS``) with each latest and next line's file,
-        line, kind and resolution (``DETAIL``), for the few points that cite those lines."""
-        cols = [self.lines[c].gather(flagged[f"{p}row"]).alias(f"{p}{c}") for p in _PREFIXES for c in _CITED]
-        return flagged.with_columns(cols).drop(ROWS)
+    def cite(self, rows: pl.DataFrame, at: str, prefix: str) -> pl.DataFrame:
+        """``rows`` with the file, line and kind of the line whose row is in column ``at`` (one
+        of ``ROWS``, or chosen among them), named ``prefix`` + file, line, kind; ``at`` goes."""
+        return rows.with_columns(self.lines[c].gather(rows[at]).alias(f"{prefix}{c}") for c in ("file", "line", "kind")).drop(at)
 
     def _coverage(self, points: pl.DataFrame) -> pl.DataFrame:
         slack = pl.duration(seconds=1)
