@@ -10,7 +10,7 @@ import polars as pl
 from .align import apply_clock, estimate_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
-from .frames import mapped
+from .frames import filter_handed_over, mapped
 from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
@@ -69,8 +69,8 @@ def load(
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=lines_needed(pack),
                       progress=progress)
     progress.stage("aligning and correlating")
-    events, inputs, texts = for_correlation(ingested.events, pack), ingested.inputs, ingested.texts
-    del ingested    # a fleet's full table is several times its file: let it go now
+    events, inputs, texts = for_correlation(ingested.take_events(), pack), ingested.inputs, ingested.texts
+    del ingested
     clock = estimate_clock(events, offsets, zones)
     events = apply_clock(events, clock)
     events = events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))
@@ -89,8 +89,10 @@ CORRELATION_COLUMNS = ("ts", "ts_digits", "ts_quality", "zoned", "stream", "file
                        "user_prefix", "meal", "server_ts")
 
 
-def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """What correlation reads, in its columns, with files, kinds and ids as categories.
+def for_correlation(events: pl.DataFrame | list[pl.DataFrame], pack: Pack) -> pl.DataFrame:
+    """What correlation reads, in its columns, with files, kinds and ids as categories. Given
+    the table in a list (``Ingested.take_events``), it lets it go as it goes: a fleet's table is
+    then never in memory twice.
 
     Rows: client events; backend events of kinds the pack or the correlation code reads, or that
     name a user (a fleet's HTTP access lines are neither, and a third of its lines); and the first
@@ -99,8 +101,10 @@ def for_correlation(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
     ts = pl.col("ts")
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
     kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
-    return events.filter(kept | edge.fill_null(False)).select(
-        [pl.col(c).cast(pl.Categorical) if c in LEAN_CATEGORIES else pl.col(c) for c in CORRELATION_COLUMNS])
+    box = events if isinstance(events, list) else [events]
+    box.append(box.pop().select(CORRELATION_COLUMNS))
+    return filter_handed_over(box, kept | edge.fill_null(False)).with_columns(
+        pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
 
 
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:

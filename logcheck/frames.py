@@ -1,5 +1,6 @@
 """Frame operations for big tables: two that avoid joins (a left join copies every column of a
-10M-row table; these build only the new columns), and one that lets text go."""
+10M-row table; these build only the new columns), one that lets text go, and a filter that is
+never two tables at once."""
 from __future__ import annotations
 
 import polars as pl
@@ -26,3 +27,17 @@ def owned_strings(frame: pl.DataFrame) -> pl.DataFrame:
     string points into its parent's buffers: a few lines kept from a block of a file would hold
     the whole block in memory. Concatenation writes new strings."""
     return frame.with_columns(pl.col(pl.String) + "")
+
+
+def filter_handed_over(box: list[pl.DataFrame], keep: pl.Expr) -> pl.DataFrame:
+    """``box[0].filter(keep)``, the frame taken out of ``box``: a column at a time, each of the
+    frame's columns let go once filtered. A plain filter holds the whole table twice, and most
+    rows of a fleet's table stay. Only as lean as the caller's hand-over: a frame still referred
+    to elsewhere stays in memory, as with a plain filter."""
+    frame = box.pop()
+    mask = frame.select(keep.fill_null(False))
+    out = []
+    for name in frame.columns:
+        out.append(frame.get_column(name).filter(mask.to_series()))
+        frame = frame.drop(name)
+    return pl.DataFrame(out)

@@ -82,6 +82,12 @@ class Ingested:
             return self.events.lazy()
         return self.spill.table(self.events)
 
+    def take_events(self) -> list[pl.DataFrame]:
+        """The events table, handed over in a list (see ``frames.filter_handed_over``): this object
+        no longer holds it."""
+        box, self.events = [self.events], pl.DataFrame()
+        return box
+
     def close(self) -> None:
         """Remove the spilled rows' files (they are also removed when this object is collected)."""
         if self.spill is not None:
@@ -178,6 +184,7 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
     for i, (_, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
+        parsed[i] = (parsed[i][0], _EMPTY, summary)     # its rows go as its table is made
         frame, warning = assign(frame, date, fallback)
         if warning:
             summary.warnings.append(warning)
