@@ -73,9 +73,10 @@ def load(
     del ingested
     clock = estimate_clock(events, offsets, zones)
     events = apply_clock(events, clock)
-    events = events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))
+    box = [events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))]
+    del events
     warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings]
-    c = correlate(events, pack, users)
+    c = correlate(box, pack, users)
     warnings += c.warnings
     window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()

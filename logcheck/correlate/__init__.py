@@ -39,9 +39,13 @@ class Correlated:
     warnings: list[str] = field(default_factory=list)
 
 
-def correlate(events: pl.DataFrame, pack: Pack, user_map: dict[str, str] | None = None) -> Correlated:
-    """Resolve identities, flag the user liveness of the events rules look at, build the derived tables."""
-    ident = resolve(events, user_map)
+def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: dict[str, str] | None = None) -> Correlated:
+    """Resolve identities, flag the user liveness of the events rules look at, build the derived tables.
+
+    Given the events in a list (handed over, see ``frames.filter_handed_over``), the ids as
+    written go once resolved: three columns of a fleet's millions of rows."""
+    box = events if isinstance(events, list) else [events]
+    ident = resolve(box.pop(), user_map)
     ev = ident.events.with_row_index("_row")
     live = Liveness.of(ev, pack)
     # liveness flags are costly: only for the kinds the pack's rules select with `where:`, the

@@ -11,7 +11,7 @@ import polars as pl
 
 EVIDENCE_CAP = 20
 _JSON_ROWS = 20_000
-_TEXT_ROWS = 200_000    # decisions whose lines are read at once when JSON is written
+_TEXT_ROWS = 100_000    # decisions whose lines are read at once when JSON is written (10M: 0.2 GB above the tables)
 
 
 def shown_message(component: str | None, message: str | None) -> str | None:
@@ -145,7 +145,9 @@ class Result:
                     # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
                     part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
                         '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
-                    out.write((",\n    " if start or at else "") + part.to_series().str.join(",\n    ").item())
+                    if start or at:
+                        out.write(",\n    ")
+                    out.write(part.to_series().str.join(",\n    ").item())     # not joined to the separator: 100s of MB
             out.write("\n  ]")
         else:
             out.write("[]")
