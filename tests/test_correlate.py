@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+import weakref
 from pathlib import Path
 
 import polars as pl
@@ -11,9 +12,10 @@ import pytest
 
 import logcheck
 from logcheck import load, verify
-from logcheck.api import CORRELATION_COLUMNS, lines_needed
+from logcheck.api import CORRELATION_COLUMNS, for_correlation, lines_needed
+from logcheck.frames import filter_handed_over
 from logcheck.correlate import CODE_KINDS
-from logcheck.packs import Pack
+from logcheck.packs import Pack, load_pack
 from logcheck.simulate import Scenario, simulate
 
 from .conftest import SAMPLES, SEED, USER
@@ -209,6 +211,25 @@ def test_large_files_in_chunks_give_the_same_result(sample, monkeypatch):
     needed = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS, keep=lines_needed(pack))
     assert [s.as_dict() for s in needed.inputs] == [s.as_dict() for s in every.inputs]   # left out, still counted
     assert needed.events.height < every.events.height or sample == "incident-2025-11-08"   # its lines all count
+
+
+@pytest.mark.parametrize("sample", ["fleet-json", "incident-2025-11-08"])
+def test_the_table_handed_over_is_filtered_as_a_plain_filter_and_let_go(sample):
+    # load hands the ingested table to for_correlation, which filters it a column at a time
+    pack = load_pack("ws-registry")
+    ingested = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS, keep=lines_needed(pack))
+    events = ingested.events
+    backend_events = pl.col("kind").is_not_null() & (pl.col("stream") == "backend")
+    plain = events.filter(backend_events)
+    assert 0 < plain.height < events.height
+    assert filter_handed_over([events.clone()], backend_events).equals(plain)
+    given = for_correlation(events, pack)
+    original = weakref.ref(events)
+    del events
+    box = ingested.take_events()
+    handed = for_correlation(box, pack)
+    assert handed.schema == given.schema and handed.equals(given)
+    assert box == [] and ingested.events.is_empty() and original() is None    # nothing holds the table any more
 
 
 def test_incident_events_get_their_text_back_from_the_files():
