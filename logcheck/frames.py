@@ -35,9 +35,9 @@ def filter_handed_over(box: list[pl.DataFrame], keep: pl.Expr) -> pl.DataFrame:
     rows of a fleet's table stay. Only as lean as the caller's hand-over: a frame still referred
     to elsewhere stays in memory, as with a plain filter."""
     frame = box.pop()
-    mask = frame.select(keep.fill_null(False))
+    mask = frame.select(keep.fill_null(False)).to_series()
     out = []
     for name in frame.columns:
-        out.append(frame.get_column(name).filter(mask.to_series()))
+        out.append(frame.get_column(name).filter(mask))
         frame = frame.drop(name)
     return pl.DataFrame(out)
