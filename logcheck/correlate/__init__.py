@@ -54,12 +54,14 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     flagged = set(flagged_kinds(pack))
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     points = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(asked))), detail=True)
+    lines = live.lines
+    del live    # its as-of tables (a fleet's 4 million registry refreshes) are done with
     # the flags rules read of an event (how long since its user's liveness is the decisions' to say:
     # on a fleet's every event it would be 50 MB nobody reads)
     keep = ["active", "active_by_allowance", "client_covered", "backend_covered"]
     # (columns chosen before rows: a filter copies every column it is given)
     ev_flags = flags_at_index(ev, points.select("_row", "kind", *keep).filter(pl.col("kind").is_in(sorted(flagged))), keep)
-    decided = decisions(points.drop("_row"), pack, live)
+    decided = decisions(points.drop("_row"), pack, lines)
     return Correlated(
         events=ev_flags,
         users=ident.users,

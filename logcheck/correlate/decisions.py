@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..packs import Pack
-from .liveness import ROWS, Liveness
+from .liveness import ROWS, cite
 
 MEAL_DONE = "server.meal_completed"
 
@@ -28,10 +28,11 @@ def cause_expr(pack: Pack) -> pl.Expr:
     return expr.otherwise(None) if expr is not None else pl.lit(None, pl.String)
 
 
-def decisions(flagged: pl.DataFrame, pack: Pack, live: Liveness) -> pl.DataFrame:
+def decisions(flagged: pl.DataFrame, pack: Pack, lines: pl.DataFrame) -> pl.DataFrame:
     """One row per decision: user, time, outcome, cause, the flags and the deciding evidence.
 
-    ``flagged``: events with :meth:`Liveness.flags_at` columns and their ``detail``, the decisions among them."""
+    ``flagged``: events with :meth:`Liveness.flags_at` columns and their ``detail``, the decisions
+    among them; ``lines``: ``Liveness.lines``, where the deciding lines are looked up."""
     kinds = pack.model.liveness.decisions
     rows = flagged.filter(pl.col("kind").is_in(list(kinds.values())))
     stale_after = pack.params.get("stale_after", 60.0)
@@ -49,7 +50,7 @@ def decisions(flagged: pl.DataFrame, pack: Pack, live: Liveness) -> pl.DataFrame
         expr = pl.when(pick["next"]).then(pl.col(f"next_{field}")).when(pick["gone"]).then(pl.col(f"gone_{field}"))
         return expr.when(pick["alive"]).then(pl.col(f"alive_{field}"))
 
-    rows = live.cite(rows.with_columns(_evidence=chosen("row")), "_evidence", "evidence_").with_columns(evidence_ts=chosen("ts"))
+    rows = cite(rows.with_columns(_evidence=chosen("row")), lines, "_evidence", "evidence_").with_columns(evidence_ts=chosen("ts"))
     rows = rows.with_columns(
         evidence_seconds=(pl.col("ts_server") - pl.col("evidence_ts")).dt.total_microseconds() / 1e6,
         outcome_sent=pl.col("outcome") == "sent",

@@ -21,7 +21,7 @@ _REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
 FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
 _DERIVED = ("since_alive_s", "since_connect_s", "client_file")
 _PREFIXES = ("alive_", "gone_", "connect_", "next_")
-# where each latest or next line is: what a table keeps only until it has chosen its evidence (:meth:`Liveness.cite`)
+# where each latest or next line is: what a table keeps only until it has chosen its evidence (:func:`cite`)
 ROWS = tuple(f"{p}row" for p in _PREFIXES)
 _ALLOWANCE = ("alive_ts_res", "alive_ts_unc")     # read by the flags, not answers
 
@@ -50,6 +50,13 @@ def _ref(events: pl.DataFrame, kinds: tuple[str, ...], prefix: str, before: bool
         rows = rows.join(known, on=["file", "line"], how="left")
         on = pl.coalesce("_known", "ts_server")
     return rows.select("uid", pl.col("_at").alias(f"{prefix}_row"), _on=on).sort("_on")
+
+
+def cite(rows: pl.DataFrame, lines: pl.DataFrame, at: str, prefix: str) -> pl.DataFrame:
+    """``rows`` with the file, line and kind of the line of ``lines`` (``Liveness.lines``) whose
+    row is in column ``at`` (one of ``ROWS``, or chosen among them), named ``prefix`` + file,
+    line, kind; ``at`` goes."""
+    return rows.with_columns(lines[c].gather(rows[at]).alias(f"{prefix}{c}") for c in ("file", "line", "kind")).drop(at)
 
 
 def spans(events: pl.DataFrame) -> pl.DataFrame:
@@ -83,7 +90,7 @@ class Liveness:
     def flags_at(self, points: pl.DataFrame, detail: bool = False) -> pl.DataFrame:
         """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``):
         each latest and next line's time, and with ``detail`` its row (``ROWS``), for a caller that
-        cites those lines to :meth:`cite` the ones it chooses (the flags need the times only)."""
+        cites those lines to :func:`cite` the ones it chooses (the flags need the times only)."""
         window = self.pack.params.get("active_window", 60.0)
         # recompute, never reuse: the points may carry flags computed for other rows or times
         stale = [c for c in points.columns if c in FLAGS or c in _DERIVED or c.startswith(_PREFIXES)]
@@ -116,11 +123,6 @@ class Liveness:
         answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *_ALLOWANCE, *([] if detail else ROWS))]
         out = scatter_rows(pts, valid, answers, index="_p")
         return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS])
-
-    def cite(self, rows: pl.DataFrame, at: str, prefix: str) -> pl.DataFrame:
-        """``rows`` with the file, line and kind of the line whose row is in column ``at`` (one
-        of ``ROWS``, or chosen among them), named ``prefix`` + file, line, kind; ``at`` goes."""
-        return rows.with_columns(self.lines[c].gather(rows[at]).alias(f"{prefix}{c}") for c in ("file", "line", "kind")).drop(at)
 
     def _coverage(self, points: pl.DataFrame) -> pl.DataFrame:
         slack = pl.duration(seconds=1)
