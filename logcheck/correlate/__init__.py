@@ -53,7 +53,9 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     # notifications are both flagged and decided)
     flagged = set(flagged_kinds(pack))
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
-    points = live.flags_at(ev.filter(pl.col("kind").is_in(sorted(asked))), detail=True)
+    # flagged on the columns the flags read; each table takes its rows' other columns after
+    points = live.flags_at(ev.select("_row", "kind", "uid", "ts_server", "ts_res", "ts_unc").filter(
+        pl.col("kind").is_in(sorted(asked))), detail=True)
     lines = live.lines
     del live    # its as-of tables (a fleet's 4 million registry refreshes) are done with
     # the flags rules read of an event (how long since its user's liveness is the decisions' to say:
@@ -61,12 +63,15 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     keep = ["active", "active_by_allowance", "client_covered", "backend_covered"]
     # (columns chosen before rows: a filter copies every column it is given)
     ev_flags = flags_at_index(ev, points.select("_row", "kind", *keep).filter(pl.col("kind").is_in(sorted(flagged))), keep)
-    decided = decisions(points.drop("_row"), pack, lines)
+    decided = decisions(_with_events(ev, points.filter(pl.col("kind").is_in(list(pack.model.liveness.decisions.values())))),
+                        pack, lines)
+    done = _with_events(ev, points.filter(pl.col("kind") == MEAL_DONE))
+    del points
     return Correlated(
         events=ev_flags,
         users=ident.users,
         decisions=decided,
-        meals=meals(ev_flags, points.drop("_row"), decided),
+        meals=meals(ev_flags, done, decided),
         sessions=sessions(ev_flags, pack),
         pings=pings(ev_flags, pack),
         client_users=ident.files,
@@ -78,6 +83,14 @@ def flagged_kinds(pack: Pack) -> set[str]:
     """Event kinds that some rule selects with `where:` flags (criteria and discriminating check)."""
     return {kind for rule in all_rules(pack.model) for _, sel in selectors(rule) if sel.where
             for kind in (sel.kind, sel.otherwise) if kind}
+
+
+def _with_events(ev: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Flagged ``rows`` (``_row`` and the flags) with all their event columns, first and in the
+    events table's order, as if the whole rows had been flagged."""
+    base = ev.drop("_row")
+    answers = rows.drop("_row", *(c for c in rows.columns if c in base.columns))
+    return pl.concat([base.select(pl.all().gather(rows["_row"])), answers], how="horizontal")
 
 
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
