@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import UsageError
-from ..frames import mapped, scatter_rows
+from ..frames import mapped
 
 
 @dataclass
@@ -48,7 +48,7 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     """Add ``uid`` (full id, or the prefix when it names nobody seen in full) and ``meal_id``."""
     warnings: list[str] = []
     user, prefix, meal = pl.col("user"), pl.col("user_prefix"), pl.col("meal")
-    users, w = resolve_prefixes(events["user"], events.filter(user.is_null())["user_prefix"], "user")
+    users, w = resolve_prefixes(events["user"], events.select(prefix.filter(user.is_null()))["user_prefix"], "user")
     warnings += w
     written = events["meal"].drop_nulls().unique().cast(pl.String)      # ids may be categories
     meals, w = resolve_prefixes(written.filter(written.str.len_chars() == 36), written.filter(written.str.len_chars() < 36),
@@ -122,8 +122,10 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     orphan = orphan.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False)
     sub = sub.join(orphan.select("_row", "a_uid"), on="_row", how="left").with_columns(
         uid=pl.coalesce("uid", "a_uid")).drop("a_uid")
-    linked = scatter_rows(frame.with_row_index("_row"), sub.select("_row", _uid="uid", _meal="meal_id"), ["_uid", "_meal"])
-    return linked.with_columns(uid=pl.coalesce("uid", "_uid"), meal_id=pl.coalesce("meal_id", "_meal")).drop("_row", "_uid", "_meal")
+    # those lines' ids (as written where they named one) put back on them: two columns rewritten,
+    # not five built over every row
+    return frame.with_columns(uid=frame["uid"].scatter(sub["_row"], sub["uid"]),
+                              meal_id=frame["meal_id"].scatter(sub["_row"], sub["meal_id"]))
 
 
 def _client_users(frame: pl.DataFrame, user_map: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
