@@ -378,16 +378,19 @@ def _dominant(counts: pl.DataFrame) -> str:
 
 def _identities(frame: pl.DataFrame) -> pl.DataFrame:
     """``user``, ``user_prefix`` and ``meal`` as correlation compares them (row by row: in chunks)."""
-    def ident(col: str) -> tuple[pl.Expr, pl.Expr]:
-        # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
-        v = pl.col(col).str.to_lowercase()
-        full = v.str.len_bytes() == 36
-        prefix = v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
-        return pl.when(full).then(v), pl.when(full).then(v.str.slice(0, 8)).otherwise(prefix)
+    # lowercased once, then read by each expression (each would lowercase its own copy)
+    frame = frame.with_columns(pl.col("user", "meal").str.to_lowercase())
 
-    user, user_prefix = ident("user")
-    meal_full, meal_prefix = ident("meal")
-    return frame.with_columns(user=user, user_prefix=user_prefix, meal=pl.coalesce(meal_full, meal_prefix))
+    def shape(col: str) -> tuple[pl.Expr, pl.Expr]:
+        # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
+        v = pl.col(col)
+        return v.str.len_bytes() == 36, v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
+
+    (user_full, user_prefix), (meal_full, meal_prefix) = shape("user"), shape("meal")
+    user, meal = pl.col("user"), pl.col("meal")
+    return frame.with_columns(user=pl.when(user_full).then(user),
+                              user_prefix=pl.when(user_full).then(user.str.slice(0, 8)).otherwise(user_prefix),
+                              meal=pl.when(meal_full).then(meal).otherwise(meal_prefix))
 
 
 def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
