@@ -74,13 +74,13 @@ class Result:
     warnings: list[str]
     pack: dict[str, Any]
     run: dict[str, Any]
+    texts: Any = field(repr=False, compare=False)      # reads a line's text again (``ingest.Texts``)
     incident: Any = field(default=None, repr=False, compare=False)   # for reports; not in the JSON
-    texts: Any = field(default=None, repr=False, compare=False)      # reads a line's text again (``ingest.Texts``)
 
     @cached_property
     def decisions(self) -> list[dict]:
         """Decisions as dicts: user, time, outcome, cause, meal, active, allowance, evidence[]."""
-        return self.decision_dicts(self.decision_table)
+        return self.decisions_of(self.decision_rows)
 
     @property
     def decision_table(self) -> pl.DataFrame:
@@ -93,17 +93,16 @@ class Result:
         ``evidence``, each decision's own line and then its deciding one, text read again."""
         lines = self.decision_lines.filter(pl.col("_d").is_in(rows["_d"].implode())).with_columns(
             pl.col("file", "role").cast(pl.String))
-        lines = self.texts.of(lines) if self.texts is not None else lines.with_columns(raw=pl.lit(None, pl.String))
+        lines = self.texts.of(lines)
         # each decision's evidence list, built long then grouped (concat_list of structs is 80x
         # slower); the order within a group is the lines' order: its own line first
         evidence = lines.group_by("_d", maintain_order=True).agg(
             evidence=pl.struct("file", "line", pl.col("raw").alias("text"), "role", "seconds_before"))
         return rows.join(evidence, on="_d", how="left", maintain_order="left").drop("_d")
 
-    @staticmethod
-    def decision_dicts(table: pl.DataFrame) -> list[dict]:
-        """Some rows of ``decision_table`` as dicts (see ``decisions``)."""
-        out = table.to_dicts()
+    def decisions_of(self, rows: pl.DataFrame) -> list[dict]:
+        """``rows`` of ``decision_rows`` as dicts, like ``decisions`` (their lines' text read for them only)."""
+        out = self.decision_table_of(rows).to_dicts()
         for d in out:   # the decision line itself has no `seconds_before`
             d["evidence"] = [{k: v for k, v in e.items() if v is not None or k != "seconds_before"} for e in d["evidence"]]
         return out
@@ -138,7 +137,7 @@ class Result:
             # in slices, their lines read a slice at a time: a fleet's decisions are 100s of MB of
             # text; a source read whole to find a line (gzip, stdin) is read once for all
             files = self.decision_lines["file"].unique().cast(pl.String).to_list()
-            step = _TEXT_ROWS if self.texts is None or self.texts.by_position(files) else rows.height
+            step = _TEXT_ROWS if self.texts.by_position(files) else rows.height
             for start in range(0, rows.height, step):
                 table = self.decision_table_of(rows.slice(start, step))
                 for at in range(0, table.height, _JSON_ROWS):

@@ -125,8 +125,7 @@ def _excerpts(result: Result, incident) -> list[Excerpt]:
     """Skipped decisions first (the bug's own first), then a sent one, each with its context."""
     order = {"registry_stale": 0, "not_yet_connected": 1, "client_disconnected": 2, "no_client_evidence": 3, None: 4}
     rank = pl.col("cause").replace_strict(order, default=5, return_dtype=pl.Int8).fill_null(order[None])
-    chosen = result.decision_dicts(result.decision_table_of(
-        result.decision_rows.sort(rank, pl.col("time").fill_null("")).head(EXCERPTS)))
+    chosen = result.decisions_of(result.decision_rows.sort(rank, pl.col("time").fill_null("")).head(EXCERPTS))
     # the chosen users' events, in the columns an excerpt shows: not a copy of a fleet's whole table
     events = incident.events.lazy().filter(
         pl.col("kind").is_not_null() & pl.col("ts_server").is_not_null() & pl.col("uid").is_in([d["user"] for d in chosen])
@@ -191,7 +190,7 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
     from .charts import impact_chart, user_charts
 
     table = result.decision_rows
-    decisions = result.decision_dicts(result.decision_table_of(table.head(DECISION_ROWS)))
+    decisions = result.decisions_of(table.head(DECISION_ROWS))
     figures, rest = ([], 0)
     if charts:
         figures, rest = user_charts(incident, result)

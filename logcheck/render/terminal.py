@@ -31,7 +31,7 @@ def summary(result: Result, verbose: bool = False) -> str:
     out.append(f"decisions: {table.height} ({table.height - skipped} sent, {skipped} skipped"
                + (": " + ", ".join(f"{k} {v}" for k, v in causes.items()) if causes else "") + ")")
     shown = table if verbose else table.filter(pl.col("outcome") == "skipped").head(_DECISION_ROWS)
-    for x in result.decision_dicts(result.decision_table_of(shown)):
+    for x in result.decisions_of(shown):
         dec = x["evidence"][0]
         line = f"  {x['time']}  {(x['user'] or '?')[:13]:13}  {x['outcome']:7}  {x['cause'] or '-':19}  {_short(dec['file'])}:{dec['line']}"
         if len(x["evidence"]) > 1:
