@@ -10,7 +10,7 @@ import polars as pl
 from .align import apply_clock, estimate_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
-from .frames import filter_handed_over, mapped
+from .frames import filter_handed_over, mapped, take
 from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
@@ -102,9 +102,7 @@ def for_correlation(events: pl.DataFrame | list[pl.DataFrame], pack: Pack) -> pl
     ts = pl.col("ts")
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
     kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
-    box = events if isinstance(events, list) else [events]
-    box.append(box.pop().select(CORRELATION_COLUMNS))
-    return filter_handed_over(box, kept | edge.fill_null(False)).with_columns(
+    return filter_handed_over([take(events).select(CORRELATION_COLUMNS)], kept | edge.fill_null(False)).with_columns(
         pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
 
 

@@ -29,12 +29,19 @@ def owned_strings(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(pl.String) + "")
 
 
+def take(given: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
+    """A frame given as is, or handed over in a one-item list (``Ingested.take_events``), which
+    this empties: Python keeps an argument alive for the whole call, so only a list lets the
+    callee be the last to hold a fleet's table and let it go."""
+    return given.pop() if isinstance(given, list) else given
+
+
 def filter_handed_over(box: list[pl.DataFrame], keep: pl.Expr) -> pl.DataFrame:
     """``box[0].filter(keep)``, the frame taken out of ``box``: a column at a time, each of the
     frame's columns let go once filtered. A plain filter holds the whole table twice, and most
     rows of a fleet's table stay. Only as lean as the caller's hand-over: a frame still referred
     to elsewhere stays in memory, as with a plain filter."""
-    frame = box.pop()
+    frame = take(box)
     mask = frame.select(keep.fill_null(False)).to_series()
     out = []
     for name in frame.columns:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..frames import scatter_rows
+from ..frames import scatter_rows, take
 from ..packs import Pack, all_rules, selectors
 from .decisions import MEAL_DONE, decisions, meals
 from .identity import resolve
@@ -42,10 +42,9 @@ class Correlated:
 def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: dict[str, str] | None = None) -> Correlated:
     """Resolve identities, flag the user liveness of the events rules look at, build the derived tables.
 
-    Given the events in a list (handed over, see ``frames.filter_handed_over``), the ids as
-    written go once resolved: three columns of a fleet's millions of rows."""
-    box = events if isinstance(events, list) else [events]
-    ident = resolve(box.pop(), user_map)
+    Given the events in a list (handed over, see ``frames.take``), the ids as written go once
+    resolved: three columns of a fleet's millions of rows."""
+    ident = resolve(take(events), user_map)
     ev = ident.events.with_row_index("_row")
     live = Liveness.of(ev, pack)
     # liveness flags are costly: only for the kinds the pack's rules select with `where:`, the
