@@ -269,6 +269,10 @@ def test_time_of_day_reads_what_strptime_reads():
     strptime = frame.select(pl.col("t").str.replace(",", ".", literal=True).str.to_time("%H:%M:%S%.f", strict=False))
     assert frame.select(time_of_day(pl.col("t"))).to_series().to_list() == strptime.to_series().to_list()
     assert frame.select(time_of_day(pl.col("t"))).to_series()[1] == dt.time(10, 7, 51, 123456)
+    # a custom format's time group may miss the shape: no time, as strptime (one- or two-digit
+    # hours aside, which the shape rules out), not a misread one
+    misshapen = pl.DataFrame({"t": ["12-00-00", "12:00:00.abc", "12:00:00x5", "12:00:00.", "12:00:00 ", "12:0a:00"]})
+    assert misshapen.select(time_of_day(pl.col("t"))).to_series().null_count() == misshapen.height
 
 
 def test_rows_spilled_to_disk_as_parsed_are_the_whole_table(write, monkeypatch):

@@ -51,14 +51,19 @@ def fraction_digits(time: pl.Expr) -> pl.Expr:
 
 def time_of_day(time: pl.Expr) -> pl.Expr:
     """An envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``) as a time; null when a
-    field is out of range. Read as integers from fixed places: strptime costs twice as much, and
-    this runs on every line of a fleet."""
+    field is out of range or the text is not of that shape (as strptime would give). Read as
+    integers from fixed places: strptime costs twice as much, and this runs on every line of a fleet."""
     h, m, s = (time.str.slice(at, 2).cast(pl.Int64, strict=False) for at in (0, 3, 6))
+    length = time.str.len_bytes()
     digits = fraction_digits(time).fill_null(0).clip(0, 9)     # nanoseconds at most
-    fraction = time.str.slice(9, 9).cast(pl.Int64, strict=False).fill_null(0) * pl.lit(10).pow(9 - digits)
+    written = time.str.slice(9, 9).cast(pl.Int64, strict=False)
+    fraction = written.fill_null(0) * pl.lit(10).pow(9 - digits)
     nanos = ((h * 3600 + m * 60 + s) * 1_000_000_000 + fraction)
+    # the shape a custom format's time group may still miss (its samples are checked, not its lines)
+    shaped = (time.str.slice(2, 1) == ":") & (time.str.slice(5, 1) == ":") & (
+        (length == 8) | ((length > 9) & time.str.slice(8, 1).is_in([".", ","]) & written.is_not_null()))
     # a leap second (:60) is the next minute's first, as strptime reads it, but not past midnight
-    ok = (h < 24) & (m < 60) & (s <= 60) & (nanos < 86_400 * 1_000_000_000) & (time.str.len_bytes() >= 8)
+    ok = (h < 24) & (m < 60) & (s <= 60) & (nanos < 86_400 * 1_000_000_000) & shaped
     return pl.when(ok).then(nanos).cast(pl.Time)
 
 
