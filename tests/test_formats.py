@@ -74,6 +74,41 @@ def test_a_sample_that_its_format_does_not_take_is_reported_with_its_location(tm
     assert f"{bad}:5:9: sample of 'go-log' was taken by 'bare': 10:07:51 - [MealLogAI] not a go line" in problems
 
 
+def test_samples_checked_together_are_each_judged_against_their_own_format(tmp_path):
+    # all samples are parsed in one frame: each must still be matched with its own format, its
+    # own expected fields and its own location, text formats and JSON samples alike
+    bad = tmp_path / "formats.yaml"
+    bad.write_text(
+        "text:\n"
+        "  - name: go-log\n"
+        "    regex: '^(?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
+        "    samples:\n"
+        "      - line: '2025/11/08 10:07:51 [Registry] User 4eb4c27c... not connected'\n"
+        "        fields: {time: '10:07:51'}\n"
+        "      - line: '2025/11/08 10:07:52 [Ping] Received from user 4eb4c27c...'\n"
+        "        fields: {time: '10:07:53'}\n"
+        "  - name: time-only\n"
+        "    regex: '^(?P<time>\\d{2}:\\d{2}:\\d{2}) - (?P<msg>.*)$'\n"
+        "    samples:\n"
+        "      - line: '10:07:54 - MealLogWebSocketClient: Pong received'\n"
+        "        fields: {time: '10:07:54', msg: Pong received, component: MealLogWebSocketClient}\n"
+        "json:\n"
+        "  msg: [msg]\n"
+        "  time: [time]\n"
+        "  samples:\n"
+        "    - name: good\n"
+        "      line: '{\"time\": \"2025-11-08T10:07:55Z\", \"msg\": \"Sending pong\"}'\n"
+        "      fields: {msg: Sending pong}\n"
+        "    - name: not-json\n"
+        "      line: '10:07:56 - not json'\n"
+    )
+    assert load_problems(bad) == [
+        f"{bad}:7:9: sample of 'go-log' gave time='10:07:52', expected '10:07:53': "
+        "2025/11/08 10:07:52 [Ping] Received from user 4eb4c27c...",
+        f"{bad}: json sample 'not-json': not parsed as JSON: 10:07:56 - not json",
+    ]
+
+
 def test_regexes_are_checked_with_the_engine_that_runs_them(tmp_path):
     bad = tmp_path / "formats.yaml"
     # Python accepts `[ ]` in verbose mode; polars' engine ignores the space and sees `[]`
