@@ -106,6 +106,44 @@ def test_time_only_lines_roll_over_midnight_and_take_date_option(write):
                   dt.datetime(2025, 11, 8, 0, 0, 12), dt.datetime(2025, 11, 8, 0, 0, 12)]
 
 
+def test_small_files_dated_together_are_each_dated_as_alone(write):
+    # a fleet's client logs are dated in one batch: each file still rolls over its own midnight,
+    # takes its own anchor, inherits only its own times, and one without a date takes the first
+    # dated file's (in input order), exactly as when read file by file
+    folder = write({
+        "a-ios.log": "\n".join([
+            "23:59:58 - MealLogWebSocketClient: 📤 Sending application-level ping",
+            "23:59:59 - MealLogWebSocketClient: ✅ Pong received",
+            "  Backend timestamp: 2025-11-07T23:59:59.250Z",
+            "00:00:29 - MealLogWebSocketClient: 📤 Sending application-level ping",
+            "Polling: refreshing meals",
+        ]) + "\n",
+        "b-ios.log": "\n".join([
+            "Polling: refreshing meals",
+            "10:07:29 - MealLogWebSocketClient: ✅ Pong received",
+            "  Backend timestamp: 2025-11-09T10:07:29.120Z",
+            "10:07:59 - MealLogWebSocketClient: 📤 Sending application-level ping",
+        ]) + "\n",
+        "c-ios.log": "02:00:00 - MealLogWebSocketClient: 📤 Sending application-level ping\n",
+    })
+    together = ingest([str(folder)])
+    alone = {name: read_events([str(folder / name)], date=date)
+             for name, date in (("a-ios.log", None), ("b-ios.log", None), ("c-ios.log", dt.date(2025, 11, 7)))}
+    for name, events in alone.items():
+        mine = together.events.filter(pl.col("file").str.ends_with(name))
+        assert mine.drop("file").equals(events.drop("file")), name
+    a, b, c = (by_line(together.events, n) for n in ("a-ios.log", "b-ios.log", "c-ios.log"))
+    assert [a[n]["ts"] for n in (1, 2, 4)] == [dt.datetime(2025, 11, 7, 23, 59, 58), dt.datetime(2025, 11, 7, 23, 59, 59),
+                                               dt.datetime(2025, 11, 8, 0, 0, 29)]
+    assert a[5]["ts_quality"] == "inherited" and a[5]["ts"] == a[4]["ts"]
+    assert b[1]["ts_quality"] == "none" and b[2]["ts"] == dt.datetime(2025, 11, 9, 10, 7, 29)
+    assert c[1]["ts"] == dt.datetime(2025, 11, 7, 2, 0) and c[1]["ts_quality"] == "date_inferred"
+    assert all(not s.warnings for s in together.inputs)
+    undated = write({"x.log": "10:00:00 - MealLogWebSocketClient: ✅ Pong received\n",
+                     "y.log": "10:00:30 - MealLogWebSocketClient: ✅ Pong received\n"}, "undated")
+    assert [s.warnings for s in ingest([str(undated)]).inputs] == [["time-only lines and no date anywhere: give --date YYYY-MM-DD"]] * 2
+
+
 @pytest.mark.parametrize("line, kind, fields", [
     ("[WebSocket] 2025/11/08 10:07:29 Ping from user 4eb4c27c-304d-4cca-8cc8-2b67a4c75d98 - connection refreshed",
      "server.registry_refreshed", {"user": USER}),

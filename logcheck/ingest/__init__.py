@@ -24,7 +24,7 @@ from .formats import Formats, load_formats
 from .repair import repair_mask
 from .sources import Damage, Reader, Texts, expand
 from .spill import Spill
-from .timestamps import anchor_date, assign, row_times
+from .timestamps import anchor_date, anchor_dates, assign, assign_files, row_times
 
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "none_kept", "EVENT_COLUMNS"]
 
@@ -162,13 +162,14 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
         parsed.append((reader, first, summary))
     # small files parsed together, a batch at a time; large ones block by block, in chunks on all cores
     small = [i for i, (r, f, s) in enumerate(parsed) if not s.damage.skipped and r.complete and f.height < CHUNK_LINES]
-    done = _parse_small([(i, parsed[i][1], parsed[i][0].source.stream) for i in small], pack, formats, columns, progress)
+    batch, done = _parse_small([(i, parsed[i][1], parsed[i][0].source.stream) for i in small], pack, formats, columns, progress)
     left_out: dict[int, pl.DataFrame] = {}
     for i, (reader, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
         if i in done:
-            frame, summary.stream, summary.repaired_lines = done[i]
+            frame = _EMPTY      # its rows are in the batch
+            summary.stream, summary.repaired_lines = done[i]
         else:
             progress.stage(f"parsing {reader.name}", total=reader.estimated_lines(frame))
             writer = spilled.writer(i, _finisher(pack, date, summary.path, columns)) if spilled else None
@@ -178,14 +179,23 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
     texts = Texts([r for r, _, _ in parsed])
 
     progress.stage("dating lines", total=None)
-    anchors = [anchor_date(f) for _, f, s in parsed if f.height and not s.damage.skipped]
+    batch_anchors = anchor_dates(batch, "_src") if done else {}
+    anchors = [batch_anchors.get(i) if i in done else anchor_date(f) for i, (_, f, s) in enumerate(parsed)
+               if not s.damage.skipped]
     fallback = next((a for a in anchors if a is not None), None)
+    # the small files dated in one batch, then told apart
+    batch, batch_warnings = assign_files(batch, date, fallback) if done else (batch, {})
+    dated = batch.partition_by("_src", as_dict=True, include_key=False, maintain_order=True)
+    del batch
     tables = []
     for i, (_, frame, summary) in enumerate(parsed):
         if summary.damage.skipped:
             continue
         parsed[i] = (parsed[i][0], _EMPTY, summary)     # its rows go as its table is made
-        frame, warning = assign(frame, date, fallback)
+        if i in done:
+            frame, warning = dated.pop((i,)), batch_warnings.get(i)
+        else:
+            frame, warning = assign(frame, date, fallback)
         if warning:
             summary.warnings.append(warning)
         counts = _tally([frame] + ([left_out[i]] if i in left_out else []))
@@ -323,12 +333,14 @@ def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.
 
 
 def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, formats: Formats,
-                 columns: tuple[str, ...] | None = None, progress: Progress = SILENT) -> dict[int, tuple[pl.DataFrame, str, int]]:
-    """Many small files (a fleet's client logs) parsed as one frame: the same result as file by
-    file, without paying each polars step once per file. Each file's stream is the vocabulary
-    that recognises more of its lines (both run once over the batch)."""
+                 columns: tuple[str, ...] | None = None, progress: Progress = SILENT
+                 ) -> tuple[pl.DataFrame, dict[int, tuple[str, int]]]:
+    """Many small files (a fleet's client logs) parsed as one frame, told apart by ``_src`` (their
+    ``items`` key): the same result as file by file, without paying each polars step once per
+    file. Each file's stream is the vocabulary that recognises more of its lines (both run once
+    over the batch). Also each file's stream and repaired line count."""
     if not items:
-        return {}
+        return pl.DataFrame(schema={"_src": pl.UInt32, "line": pl.UInt32}), {}
     progress.stage(f"parsing {len(items)} small file(s)", total=sum(f.height for _, f, _ in items))
     batch = pl.concat([f.with_columns(_src=pl.lit(i, pl.UInt32)) for i, f, _ in items])
     env, damaged = _envelopes(batch, formats)
@@ -349,11 +361,8 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
         pid = part[f"_{stream}"] if stream in ("ios", "backend") else None
         parts.append(_classified(part.drop("_ios", "_backend", "_stream"), pack, stream, formats, pid, columns))
     progress.advance(batch.height)
-    out = {}
     joined = attach(pl.concat(parts, how="diagonal_relaxed").sort("_src", "line"), pack)   # once for the batch
-    for key, frame in joined.partition_by("_src", as_dict=True, include_key=False, maintain_order=True).items():
-        out[key[0]] = (frame, stream_of[key[0]], int(repaired.get(key[0], 0)))
-    return out
+    return joined, {i: (stream_of[i], int(repaired.get(i, 0))) for i in stream_of}
 
 
 def with_messages(rows: pl.DataFrame) -> pl.DataFrame:

@@ -90,6 +90,13 @@ def anchor_date(frame: pl.DataFrame) -> dt.date | None:
     return dated.date() if dated is not None else None
 
 
+def anchor_dates(frame: pl.DataFrame, by: str) -> dict[int, dt.date]:
+    """:func:`anchor_date` of each file of a batch told apart by ``by`` (files that write none left out)."""
+    dated = frame.lazy().select(by, _a=pl.coalesce("_env", "_embedded", "server_ts")).drop_nulls("_a")
+    firsts = dated.group_by(by, maintain_order=True).first().collect()
+    return {r[by]: r["_a"].date() for r in firsts.iter_rows(named=True)}
+
+
 def row_times(frame: pl.DataFrame, written: bool = True) -> pl.DataFrame:
     """Everything each line says of its own time; row by row, so it runs on chunks in parallel.
 
@@ -137,11 +144,24 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
 
     Returns the frame and a warning when time-only lines found no date at all.
     """
-    warning = None
+    frame, warnings = assign_files(frame, date, fallback)
+    return frame, warnings.get(None)
+
+
+def assign_files(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None
+                 ) -> tuple[pl.DataFrame, dict[int | None, str]]:
+    """:func:`assign` for a batch of files told apart by ``_src`` (each in line order), each as if
+    alone: a fleet's hundred client logs in one pass each step, not a hundred. Without ``_src``,
+    one file. Returns the frame and the warnings by ``_src`` (None: the one file)."""
+    by = "_src" if "_src" in frame.columns else None
+    warnings: dict[int | None, str] = {}
     if frame.select(pl.col("_sec").is_not_null().any()).item():
-        frame, warning = _infer_dates(frame, date, fallback)
+        frame, warnings = _infer_dates(frame, by, date, fallback)
     else:
         frame = frame.with_columns(_inferred=pl.lit(None, pl.Datetime(_US)))
+
+    def per_file(e: pl.Expr) -> pl.Expr:
+        return e.over(by) if by else e
 
     ts = pl.coalesce(pl.col("_env"), pl.col("_inferred"), pl.col("_embedded"))
     quality = (
@@ -158,12 +178,12 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
     known = pl.col("ts").is_not_null()
     frame = frame.with_columns(
         ts_quality=pl.when(known).then(pl.col("ts_quality"))
-        .when(pl.col("ts").forward_fill().is_not_null()).then(pl.lit("inherited"))
+        .when(per_file(pl.col("ts").forward_fill()).is_not_null()).then(pl.lit("inherited"))
         .otherwise(pl.lit("none")),
-        ts=pl.col("ts").forward_fill(),
-        zoned=pl.col("zoned").forward_fill().fill_null(False),
+        ts=per_file(pl.col("ts").forward_fill()),
+        zoned=per_file(pl.col("zoned").forward_fill()).fill_null(False),
     )
-    return frame.drop("_env", "_env_zoned", "_embedded", "_sec", "_inferred"), warning
+    return frame.drop("_env", "_env_zoned", "_embedded", "_sec", "_inferred"), warnings
 
 
 def _embedded_dates(frame: pl.DataFrame) -> pl.DataFrame:
@@ -178,27 +198,33 @@ def _embedded_dates(frame: pl.DataFrame) -> pl.DataFrame:
     return scatter_rows(frame, rows.select("_row", _embedded=value), ["_embedded"])
 
 
-def _infer_dates(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) -> tuple[pl.DataFrame, str | None]:
+def _infer_dates(frame: pl.DataFrame, by: str | None, date: dt.date | None, fallback: dt.date | None
+                 ) -> tuple[pl.DataFrame, dict[int | None, str]]:
+    """Dates of time-only lines, per file (``by``): a day is added where the clock jumps back."""
+    keys = [by] if by else []
     sec = pl.col("_sec").cast(pl.Duration(_US)).alias("_s")  # time of day as a duration since midnight
-    timed = frame.filter(pl.col("_sec").is_not_null()).select("line", sec, "_embedded", _server="server_ts")
-    back = (timed["_s"].diff() < pl.duration(seconds=-_ROLLOVER_S)).fill_null(False)
-    timed = timed.with_columns(_day=back.cum_sum().cast(pl.Int32))
-    warning = None
-    base = date
-    if base is None:
+    timed = frame.filter(pl.col("_sec").is_not_null()).select(*keys, "line", sec, "_embedded", _server="server_ts")
+    back = (pl.col("_s").diff() < pl.duration(seconds=-_ROLLOVER_S)).fill_null(False).cast(pl.Int32)
+    timed = timed.with_columns(_day=back.cum_sum().over(by) if by else back.cum_sum())    # (diff too is per file)
+    files = timed[by].unique(maintain_order=True).to_list() if by else [None]
+    bases = dict.fromkeys(files, date)
+    if date is None:
         anchors = timed.with_columns(_a=pl.coalesce("_embedded", "_server")).drop_nulls("_a")
-        if anchors.height:
-            row = anchors.row(0, named=True)
+        firsts = {r[by] if by else None: r for r in
+                  (anchors.group_by(by, maintain_order=True).first() if by else anchors.head(1)).iter_rows(named=True)}
+        for f in files:
+            row = firsts.get(f)
+            if row is None:
+                bases[f] = fallback
+                continue
             naive = dt.datetime.combine(row["_a"].date(), dt.time()) + row["_s"]
             shift = round((naive - row["_a"]).total_seconds() / 86400)  # nearest day to the anchor
-            base = row["_a"].date() - dt.timedelta(days=row["_day"] + shift)
-        else:
-            base = fallback
-    if base is None:
-        warning = "time-only lines and no date anywhere: give --date YYYY-MM-DD"
-        inferred = pl.lit(None, pl.Datetime(_US))
+            bases[f] = row["_a"].date() - dt.timedelta(days=row["_day"] + shift)
+    warnings = {f: "time-only lines and no date anywhere: give --date YYYY-MM-DD" for f in files if bases[f] is None}
+    midnights = {f: dt.datetime.combine(b, dt.time()) for f, b in bases.items() if b is not None}
+    if by:
+        midnight = pl.col(by).replace_strict(midnights, default=None, return_dtype=pl.Datetime(_US))
     else:
-        midnight = dt.datetime.combine(base, dt.time())
-        inferred = pl.lit(midnight) + pl.col("_s") + pl.duration(days=pl.col("_day"))
-    timed = timed.select("line", inferred.alias("_inferred"))
-    return frame.join(timed, on="line", how="left"), warning
+        midnight = pl.lit(midnights.get(None), pl.Datetime(_US))
+    timed = timed.select(*keys, "line", (midnight + pl.col("_s") + pl.duration(days=pl.col("_day"))).alias("_inferred"))
+    return frame.join(timed, on=[*keys, "line"], how="left", maintain_order="left"), warnings
