@@ -48,7 +48,25 @@ def kinds(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
 
 
 def pattern_ids(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
-    """Index of the first pattern of ``pack.patterns(stream)`` matching each row (null: none).
+    """Index of the first pattern of ``pack.patterns(stream)`` matching each row (null: none),
+    worked out once per distinct message (see :func:`distinct_messages`)."""
+    keys, at = distinct_messages(frame)
+    return _pattern_ids(keys, pack, stream).gather(at)
+
+
+def distinct_messages(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Each distinct ``msg`` and ``component`` once, and each row's position among them.
+
+    A kind and its fields depend on these two only, and a fleet's lines are a few messages times
+    its users (with the time cut off, a quarter of a chunk's lines are distinct): the regexes run
+    on the distinct ones and their answers are handed to every row."""
+    groups = frame.select("msg", "component").with_row_index("_r").group_by("msg", "component").agg("_r")
+    at = groups.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_k"), "_r").explode("_r").sort("_r")["_k"]
+    return groups.drop("_r"), at
+
+
+def _pattern_ids(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
+    """:func:`pattern_ids` on every row of ``frame``.
 
     One Aho-Corasick pass finds each pattern's required literal; a pattern's regex then runs only
     on the rows that contain its literal (patterns without one run on every row, and a pattern
@@ -93,19 +111,31 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid
     """Add ``kind``, ``continuation``, ``context`` and the field columns to a parsed frame.
 
     ``pid`` is the rows' :func:`pattern_ids` when the caller has them already; ``fields`` are the
-    named groups worth extracting (the others stay null: extraction is the costly part).
+    named groups worth extracting (the others stay null: extraction is the costly part). Both
+    are worked out once per distinct message (:func:`distinct_messages`).
     """
     indented = pl.col("msg").str.starts_with(" ") | pl.col("msg").str.starts_with("\t")
     continuation = indented & (pl.col("msg").str.strip_chars() != "") & (pl.col("line") > 1)
     frame = frame.with_columns(continuation=continuation.fill_null(False))
     known = stream in ("ios", "backend")
-    if pid is None:
-        pid = pattern_ids(frame, pack, stream) if known else pl.Series("pid", [None] * frame.height, pl.Int32)
+    keys, at = distinct_messages(frame)
+    if pid is not None:     # a function of the message: any of its rows tells
+        keys = keys.with_columns(_pid=pl.Series("_pid", [None] * keys.height, pl.Int32).scatter(at, pid))
+    else:
+        keys = keys.with_columns(_pid=_pattern_ids(keys, pack, stream) if known else pl.lit(None, pl.Int32))
     names = {i: kind for i, (kind, _, _) in enumerate(pack.patterns(stream))} if known else {}
-    frame = frame.with_columns(_pid=pl.when(pl.col("continuation")).then(None).otherwise(pid))
+    # a continuation is no event, whatever it says
+    frame = frame.with_columns(_pid=pl.when(pl.col("continuation")).then(None).otherwise(keys["_pid"].gather(at)))
     frame = frame.with_columns(kind=pl.col("_pid").replace_strict(names, default=None, return_dtype=pl.String))
-    frame = _fields(frame, pack, stream, fields).drop("_pid")
-    return _context(frame, pack, formats)
+    json_user = frame["user"] if "user" in frame.columns else None   # JSON envelopes name the user themselves
+    found = _fields(keys, pack, stream, fields)
+    event = pl.col("_pid").is_not_null()
+    frame = frame.drop([c for c in FIELDS if c in frame.columns]).with_columns(
+        pl.when(event).then(found[name].gather(at)).alias(name) if found[name].null_count() < found.height
+        else pl.lit(None, pl.String).alias(name) for name in FIELDS)
+    if json_user is not None:
+        frame = frame.with_columns(user=pl.coalesce(pl.col("user"), json_user))
+    return _context(frame.drop("_pid"), pack, formats)
 
 
 def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
@@ -122,26 +152,22 @@ def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
     ).drop("_row", "_known")
 
 
-def _fields(frame: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...] = FIELDS) -> pl.DataFrame:
-    """Named groups of the pattern that classified each row, extracted on that pattern's rows only."""
-    json_user = frame["user"] if "user" in frame.columns else None   # JSON envelopes name the user themselves
-    frame = frame.drop([c for c in FIELDS if c in frame.columns]).with_row_index("_row")
+def _fields(keys: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...] = FIELDS) -> pl.DataFrame:
+    """The named groups of the pattern that classified each message (``_pid``): one column per
+    field, a row per row of ``keys``; extracted on that pattern's messages only."""
+    keys = keys.with_row_index("_row")
     parts = []
     for i, (_, regex, _) in enumerate(pack.patterns(stream) if stream in ("ios", "backend") else []):
         names = [name for name in FIELDS if f"(?P<{name}>" in regex and name in wanted]
         if not names:
             continue
-        rows = frame.filter(pl.col("_pid") == i).select("_row", "msg")
+        rows = keys.filter(pl.col("_pid") == i).select("_row", "msg")
         if rows.height:
             g = pl.col("msg").str.extract_groups(regex)
             parts.append(rows.select("_row", *[g.struct.field(name).alias(name) for name in names]))
     fields = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame(schema={"_row": pl.UInt32})
     fields = fields.with_columns([pl.lit(None, pl.String).alias(n) for n in FIELDS if n not in fields.columns])
-    # eight string columns: an order-keeping join costs less memory here than scattering each one
-    frame = frame.join(fields.select("_row", *FIELDS), on="_row", how="left", maintain_order="left").drop("_row")
-    if json_user is not None:
-        frame = frame.with_columns(user=pl.coalesce(pl.col("user"), json_user))
-    return frame
+    return keys.select("_row").join(fields.select("_row", *FIELDS), on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def attach(frame: pl.DataFrame, pack: Pack) -> pl.DataFrame:
