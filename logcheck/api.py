@@ -72,7 +72,7 @@ def load(
     events, inputs, texts = for_correlation(ingested.take_events(), pack), ingested.inputs, ingested.texts
     del ingested
     clock = estimate_clock(events, offsets, zones)
-    events = apply_clock(events, clock)
+    events = apply_clock(events, clock).drop("ts_digits", "zoned")     # read by the clock only: a byte and a bit a row
     box = [events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))]
     del events
     warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings]
