@@ -66,14 +66,16 @@ def run_alternating(tools: dict[str, list[str]], runs: int) -> tuple[dict[str, l
     return times, rss
 
 
-def print_table(tools, times, rss, lines: int, mb: float) -> None:
-    """tool, median seconds, lines/s, MB/s, peak RSS, ratio to rg."""
+def print_table(tools, times, rss, lines: int, mb: float, own: dict[str, tuple[int, float]] | None = None) -> None:
+    """tool, median seconds, lines/s, MB/s, peak RSS, ratio to rg; ``own``: the lines and MB of
+    the tools that read other inputs."""
     rg = statistics.median(times["rg -c (pack alternation)"]) if "rg -c (pack alternation)" in times else None
     print(f"{'tool':28} {'median s':>9} {'lines/s':>12} {'MB/s':>8} {'peak RSS MB':>12} {'x rg':>6}")
     for name in tools:
         med = statistics.median(times[name])
         ratio = f"{med / rg:6.1f}" if rg else "     -"
-        print(f"{name:28} {med:9.2f} {lines / med:12,.0f} {mb / med:8.1f} {rss[name] / 1e6:12,.0f} {ratio}")
+        n, size = (own or {}).get(name, (lines, mb))
+        print(f"{name:28} {med:9.2f} {n / med:12,.0f} {size / med:8.1f} {rss[name] / 1e6:12,.0f} {ratio}")
 
 if __name__ == "__main__":
     main()

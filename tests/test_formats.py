@@ -133,3 +133,24 @@ def test_a_time_group_holds_only_the_time_of_day(tmp_path):
     assert load_problems(bad) == [
         f"{bad}:5:9: sample of 'zoned-time' gave time='10:07:51.123Z', which is not HH:MM:SS with an optional "
         "fraction (how row times count its digits): 2025-11-08T10:07:51.123Z Ping from user 4eb4c27c... - connection refreshed"]
+
+
+def test_each_line_takes_the_first_format_that_extracts_it():
+    # formats are tried on the rows a cheap match leaves as candidates, then extracted there:
+    # every line must still get the first format (in priority order) whose extraction takes it,
+    # lines of no format and lines with a newline inside (a JSON message) included
+    from logcheck.ingest.envelope import _extract
+
+    formats = load_formats()
+    samples = [line for fmt in formats.text for line, _ in fmt.samples]
+    lines = samples + [s + "\nsecond line of the same message" for s in samples[::3]] + [
+        "Polling: refreshing meals", "    Backend timestamp: 2025-11-08T10:07:29.120Z", "", "[MealLogAI]",
+        "2025/11/08 10:07:51", "10:07:51 -", "2025-11-08T10:07:51Z"]
+    lines = lines[::2] + lines[1::2]      # formats interleaved, as in a file that mixes them
+
+    def first_taking(line: str) -> str:
+        row = pl.DataFrame({"text": [line]}).with_row_index("_i")
+        return next((f.name for f in formats.text if _extract(row, f, "text", False)["msg"][0] is not None), "bare")
+
+    got = parse_envelopes(pl.DataFrame({"text": lines}), formats)["envelope"].str.split("+").list.first().to_list()
+    assert got == [first_taking(line) for line in lines]

@@ -44,11 +44,17 @@ def _first_pass(frame: pl.DataFrame, formats: Formats, keep_extra: bool) -> pl.D
     for fmt in _order(rest, formats.text):
         if not rest.height:
             break
-        got = _extract(rest, fmt, "text", keep_extra)   # one pass: rows it does not match get null
-        hit = got["msg"].is_not_null()
-        if hit.any():
-            parts.append(got.filter(hit))
-            rest = rest.filter(~hit)
+        # rows that can be its by a match alone, then captures on those only: rows of no format
+        # (print lines, continuations) meet every format, and a failed match is cheap, a capture not
+        can = rest["text"].str.contains(_head(fmt.regex) or fmt.regex).fill_null(False)
+        if not can.any():
+            continue
+        got = _extract(rest if can.all() else rest.filter(can), fmt, "text", keep_extra)
+        hit = got["msg"].is_not_null()     # what it takes: as extracting on every row would tell
+        parts.append(got.filter(hit))
+        rest = rest.filter(~can)
+        if not hit.all():
+            rest = pl.concat([rest, got.filter(~hit).select(rest.columns)]).sort("_i")
     parts.append(rest.with_columns(envelope=pl.lit("bare"), msg=pl.col("text"), _inner=pl.lit(False)))
     return pl.concat(parts, how="diagonal_relaxed")
 
