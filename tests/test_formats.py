@@ -59,13 +59,19 @@ def load_problems(path) -> list[str]:
     return err.value.problems
 
 
+# a formats file's start: the go-log format, up to its samples
+GO_LOG_HEAD = (
+    "text:\n"
+    "  - name: go-log\n"
+    "    regex: '^(?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
+    "    samples:\n"
+)
+
+
 def test_a_sample_that_its_format_does_not_take_is_reported_with_its_location(tmp_path):
     bad = tmp_path / "formats.yaml"
     bad.write_text(
-        "text:\n"
-        "  - name: go-log\n"
-        "    regex: '^(?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
-        "    samples:\n"
+        GO_LOG_HEAD +
         "      - line: '10:07:51 - [MealLogAI] not a go line'\n"
         "        fields: {time: '10:07:51'}\n"
         "json: {}\n"
@@ -79,10 +85,7 @@ def test_samples_checked_together_are_each_judged_against_their_own_format(tmp_p
     # own expected fields and its own location, text formats and JSON samples alike
     bad = tmp_path / "formats.yaml"
     bad.write_text(
-        "text:\n"
-        "  - name: go-log\n"
-        "    regex: '^(?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
-        "    samples:\n"
+        GO_LOG_HEAD +
         "      - line: '2025/11/08 10:07:51 [Registry] User 4eb4c27c... not connected'\n"
         "        fields: {time: '10:07:51'}\n"
         "      - line: '2025/11/08 10:07:52 [Ping] Received from user 4eb4c27c...'\n"

@@ -86,15 +86,19 @@ def _stamp(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def anchor_date(frame: pl.DataFrame) -> dt.date | None:
     """The first date a file writes anywhere (envelope, JSON, embedded, Backend timestamp)."""
-    dated = frame.select(pl.coalesce("_env", "_embedded", "server_ts").drop_nulls().first()).item()
+    dated = frame.select(_dated().drop_nulls().first()).item()
     return dated.date() if dated is not None else None
 
 
 def anchor_dates(frame: pl.DataFrame, by: str) -> dict[int, dt.date]:
     """:func:`anchor_date` of each file of a batch told apart by ``by`` (files that write none left out)."""
-    dated = frame.lazy().select(by, _a=pl.coalesce("_env", "_embedded", "server_ts")).drop_nulls("_a")
+    dated = frame.lazy().select(by, _a=_dated()).drop_nulls("_a")
     firsts = dated.group_by(by, maintain_order=True).first().collect()
     return {r[by]: r["_a"].date() for r in firsts.iter_rows(named=True)}
+
+
+def _dated() -> pl.Expr:
+    return pl.coalesce("_env", "_embedded", "server_ts")
 
 
 def row_times(frame: pl.DataFrame, written: bool = True) -> pl.DataFrame:
