@@ -89,3 +89,23 @@ def test_lines_not_in_a_source_come_back_as_nothing():
     empty = Reader(Source("empty.log", data=b""))
     list(empty)
     assert empty.damage.skipped == "empty" and empty.lines_at(pl.Series([1])).height == 0
+
+
+def test_a_small_file_read_again_keeps_its_lines_and_a_large_one_does_not(tmp_path, monkeypatch):
+    # the decisions' JSON reads lines again a slice of decisions at a time: a small file's lines
+    # are kept once read again (a hundred client logs are not decoded again for every slice),
+    # a file of several blocks is read again each time, block by block
+    text = "".join(f"10:07:{i % 60:02} - MealLogWebSocketClient: ✅ Pong received ({i})\n" for i in range(200))
+    (tmp_path / "ios.log").write_text(text, encoding="utf-8")
+    source = Source("ios.log", path=tmp_path / "ios.log")
+    small, large = Reader(source), Reader(source, block_bytes=1000)
+    for reader in (small, large):
+        list(reader)
+    opened = []
+    real = Reader._reopen
+    monkeypatch.setattr(Reader, "_reopen", lambda self: opened.append(self) or real(self))
+    for picked in ([1, 50, 200], [2, 199], [0, 201]):
+        for reader in (small, large):
+            got = reader.lines_at(pl.Series(picked))
+            assert got.rows() == [(n, text.splitlines()[n - 1]) for n in picked if 1 <= n <= 200]
+    assert opened.count(small) == 1 and opened.count(large) == 3
