@@ -138,7 +138,8 @@ class Reader:
 
     def lines_at(self, lines: pl.Series) -> pl.DataFrame:
         """``line`` and ``raw`` of the given line numbers, read again from the source, block by
-        block, only the blocks that hold them.
+        block, only the blocks that hold them (a file of one small block keeps its lines once
+        read again: see ``KEEP_BYTES``).
 
         Raises:
             InputError: the file is gone, or changed other than by growing (rotated, rewritten).
