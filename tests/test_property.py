@@ -1,12 +1,14 @@
 """For any bytes at all: no crash, and every line is an event, context, or unrecognised."""
 from __future__ import annotations
 
+import importlib
+
 import polars as pl
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from logcheck import ingest
-from logcheck.ingest.sources import Reader, Source, _looks_binary, read_lines
+from logcheck.ingest.sources import Reader, Source, Texts, _looks_binary, read_lines
 
 REAL = [
     b"10:07:29 - MealLogWebSocketClient: \xe2\x9c\x85 Pong received",
@@ -92,13 +94,13 @@ def test_lines_not_in_a_source_come_back_as_nothing():
 
 
 def test_a_small_file_read_again_keeps_its_lines_and_a_large_one_does_not(tmp_path, monkeypatch):
-    # the decisions' JSON reads lines again a slice of decisions at a time: a small file's lines
-    # are kept once read again (a hundred client logs are not decoded again for every slice),
-    # a file of several blocks is read again each time, block by block
+    # the decisions' JSON reads lines again a slice of decisions at a time: a file of one block
+    # keeps its lines once read again (a hundred client logs are not decoded again for every
+    # slice), up to KEEP_BYTES in all; a file of several blocks is read again each time
     text = "".join(f"10:07:{i % 60:02} - MealLogWebSocketClient: ✅ Pong received ({i})\n" for i in range(200))
-    (tmp_path / "ios.log").write_text(text, encoding="utf-8")
-    source = Source("ios.log", path=tmp_path / "ios.log")
-    small, large = Reader(source), Reader(source, block_bytes=1000)
+    for name in ("a.log", "b.log"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    small, large = Reader(Source("a.log", path=tmp_path / "a.log")), Reader(Source("a.log", path=tmp_path / "a.log"), block_bytes=1000)
     for reader in (small, large):
         list(reader)
     opened = []
@@ -106,6 +108,16 @@ def test_a_small_file_read_again_keeps_its_lines_and_a_large_one_does_not(tmp_pa
     monkeypatch.setattr(Reader, "_reopen", lambda self: opened.append(self) or real(self))
     for picked in ([1, 50, 200], [2, 199], [0, 201]):
         for reader in (small, large):
-            got = reader.lines_at(pl.Series(picked))
+            got = reader.lines_at(pl.Series(picked), keep=True)
             assert got.rows() == [(n, text.splitlines()[n - 1]) for n in picked if 1 <= n <= 200]
     assert opened.count(small) == 1 and opened.count(large) == 3
+    # through Texts: only as many files keep their lines as KEEP_BYTES has room for
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest.sources"), "KEEP_BYTES", len(text.encode()) + 10)
+    readers = [Reader(Source(name, path=tmp_path / name)) for name in ("a.log", "b.log")]
+    for reader in readers:
+        list(reader)
+    texts, opened[:] = Texts(readers), []
+    rows = pl.DataFrame({"file": ["a.log", "b.log"], "line": [3, 4]})
+    for _ in range(3):
+        assert texts.of(rows)["raw"].to_list() == [text.splitlines()[2], text.splitlines()[3]]
+    assert sorted(r.name for r in opened) == ["a.log", "b.log", "b.log", "b.log"]

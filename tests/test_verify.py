@@ -159,7 +159,7 @@ def test_decisions_lines_are_read_a_slice_at_a_time_with_the_same_json(monkeypat
     # find a line) only once. 38 decisions of three plain files; 214 of a gzip file.
     reads = []
     real = Reader.lines_at
-    monkeypatch.setattr(Reader, "lines_at", lambda self, lines: reads.append(self.name) or real(self, lines))
+    monkeypatch.setattr(Reader, "lines_at", lambda self, lines, **kw: reads.append(self.name) or real(self, lines, **kw))
     result = verify([str(SAMPLES / sample)])
     whole = result.json_text()
     reads.clear()

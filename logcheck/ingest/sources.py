@@ -89,9 +89,9 @@ def _is_meta(path: Path) -> bool:
 
 
 BLOCK_BYTES = 32 << 20     # a block of a large file: about one parsing chunk of a fleet log
-# a file of one block this small keeps its lines once read again: the decisions' JSON reads a
-# hundred client logs' lines again for each slice of 100,000 decisions (6 MB in all)
-KEEP_BYTES = 4 << 20
+# files of one block keep their lines once read again, up to this much in all: the decisions'
+# JSON reads a hundred client logs' lines again for each slice of 100,000 decisions (6 MB in all)
+KEEP_BYTES = 64 << 20
 
 
 class Reader:
@@ -108,7 +108,7 @@ class Reader:
         self._stamp: tuple[int, int] | None = None         # (size, mtime) as read
         self._head = b""                                   # the first bytes, to tell binary from text
         self.complete = False                              # the last block has been handed out
-        self._kept: pl.Series | None = None                # a small file's lines, once read again
+        self._kept: pl.Series | None = None                # its lines, once read again (``lines_at(keep=True)``)
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         damage, line = self.damage, 1
@@ -136,10 +136,10 @@ class Reader:
         """Whether finding a line again means reading the whole source (stdin, gzip), not one block."""
         return self.source.path is None or self.damage.gzip
 
-    def lines_at(self, lines: pl.Series) -> pl.DataFrame:
+    def lines_at(self, lines: pl.Series, keep: bool = False) -> pl.DataFrame:
         """``line`` and ``raw`` of the given line numbers, read again from the source, block by
-        block, only the blocks that hold them (a file of one small block keeps its lines once
-        read again: see ``KEEP_BYTES``).
+        block, only the blocks that hold them. With ``keep``, a source of one block keeps its
+        lines: the next reads take them from memory.
 
         Raises:
             InputError: the file is gone, or changed other than by growing (rotated, rewritten).
@@ -155,7 +155,7 @@ class Reader:
             offset, size, first = self.blocks[b]
             block = data[offset:offset + size] if data is not None else _read_at(f, offset, size)
             raw = _decode(block, b == 0, b == len(self.blocks) - 1, Damage())
-            if len(self.blocks) == 1 and size <= KEEP_BYTES:
+            if keep and len(self.blocks) == 1:
                 self._kept = raw
             return _pick(raw, first, wanted["line"])
 
@@ -253,6 +253,14 @@ class Texts:
 
     def __init__(self, readers: list[Reader]):
         self._readers = {r.name: r for r in readers}
+        self._room = KEEP_BYTES     # for the lines of one-block files, kept once read again
+
+    def _keep(self, reader: Reader) -> bool:
+        """Whether ``reader`` may keep its lines: one block, and room left for it."""
+        if len(reader.blocks) != 1 or reader.blocks[0][1] > self._room:
+            return False
+        self._room -= reader.blocks[0][1] if reader._kept is None else 0
+        return True
 
     def by_position(self, files: list[str]) -> bool:
         """Whether these files' lines are read again from where they are (not by reading a gzip
@@ -266,7 +274,8 @@ class Texts:
             InputError: a file is gone or was rewritten since it was read.
         """
         keys = rows.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.UInt32)).drop_nulls().unique()
-        found = [self._readers[name].lines_at(part["line"]).with_columns(file=pl.lit(name))
+        found = [self._readers[name].lines_at(part["line"], keep=self._keep(self._readers[name]))
+                 .with_columns(file=pl.lit(name))
                  for (name,), part in keys.partition_by("file", as_dict=True).items() if name in self._readers]
         text = pl.concat(found) if found else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String, "file": pl.String})
         return rows.drop("raw", strict=False).with_columns(_f=pl.col("file").cast(pl.String), _l=pl.col("line").cast(pl.UInt32)).join(
