@@ -149,16 +149,16 @@ def assign(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None) 
     Returns the frame and a warning when time-only lines found no date at all.
     """
     frame, warnings = assign_files(frame, date, fallback)
-    return frame, warnings.get(None)
+    return frame, warnings.get(0)
 
 
 def assign_files(frame: pl.DataFrame, date: dt.date | None, fallback: dt.date | None
-                 ) -> tuple[pl.DataFrame, dict[int | None, str]]:
+                 ) -> tuple[pl.DataFrame, dict[int, str]]:
     """:func:`assign` for a batch of files told apart by ``_src`` (each in line order), each as if
     alone: a fleet's hundred client logs in one pass each step, not a hundred. Without ``_src``,
-    one file. Returns the frame and the warnings by ``_src`` (None: the one file)."""
+    one file. Returns the frame and the warnings by ``_src`` (0 for the one file)."""
     by = "_src" if "_src" in frame.columns else None
-    warnings: dict[int | None, str] = {}
+    warnings: dict[int, str] = {}
     if frame.select(pl.col("_sec").is_not_null().any()).item():
         frame, warnings = _infer_dates(frame, by, date, fallback)
     else:
@@ -203,32 +203,23 @@ def _embedded_dates(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _infer_dates(frame: pl.DataFrame, by: str | None, date: dt.date | None, fallback: dt.date | None
-                 ) -> tuple[pl.DataFrame, dict[int | None, str]]:
-    """Dates of time-only lines, per file (``by``): a day is added where the clock jumps back."""
-    keys = [by] if by else []
-    sec = pl.col("_sec").cast(pl.Duration(_US)).alias("_s")  # time of day as a duration since midnight
-    timed = frame.filter(pl.col("_sec").is_not_null()).select(*keys, "line", sec, "_embedded", _server="server_ts")
+                 ) -> tuple[pl.DataFrame, dict[int, str]]:
+    """Dates of time-only lines, per file (``by``; without it, one file, 0): a day is added where
+    the clock jumps back. The time-only lines are worked out apart and their dates put back by row."""
+    file = pl.col(by) if by else pl.lit(0, pl.UInt32)
+    timed = frame.with_row_index("_row").filter(pl.col("_sec").is_not_null()).select(
+        "_row", _f=file, _s=pl.col("_sec").cast(pl.Duration(_US)),     # time of day since midnight
+        _a=pl.coalesce("_embedded", "server_ts"))
     back = (pl.col("_s").diff() < pl.duration(seconds=-_ROLLOVER_S)).fill_null(False).cast(pl.Int32)
-    timed = timed.with_columns(_day=back.cum_sum().over(by) if by else back.cum_sum())    # (diff too is per file)
-    files = timed[by].unique(maintain_order=True).to_list() if by else [None]
-    bases = dict.fromkeys(files, date)
-    if date is None:
-        anchors = timed.with_columns(_a=pl.coalesce("_embedded", "_server")).drop_nulls("_a")
-        firsts = {r[by] if by else None: r for r in
-                  (anchors.group_by(by, maintain_order=True).first() if by else anchors.head(1)).iter_rows(named=True)}
-        for f in files:
-            row = firsts.get(f)
-            if row is None:
-                bases[f] = fallback
-                continue
+    timed = timed.with_columns(_day=back.cum_sum().over("_f"))    # (the diff too is per file)
+    bases = dict.fromkeys(timed["_f"].unique(maintain_order=True).to_list(), date if date else fallback)
+    if date is None:    # a file's own first dated value wins over another file's
+        for row in timed.drop_nulls("_a").group_by("_f", maintain_order=True).first().iter_rows(named=True):
             naive = dt.datetime.combine(row["_a"].date(), dt.time()) + row["_s"]
             shift = round((naive - row["_a"]).total_seconds() / 86400)  # nearest day to the anchor
-            bases[f] = row["_a"].date() - dt.timedelta(days=row["_day"] + shift)
-    warnings = {f: "time-only lines and no date anywhere: give --date YYYY-MM-DD" for f in files if bases[f] is None}
-    midnights = {f: dt.datetime.combine(b, dt.time()) for f, b in bases.items() if b is not None}
-    if by:
-        midnight = pl.col(by).replace_strict(midnights, default=None, return_dtype=pl.Datetime(_US))
-    else:
-        midnight = pl.lit(midnights.get(None), pl.Datetime(_US))
-    timed = timed.select(*keys, "line", (midnight + pl.col("_s") + pl.duration(days=pl.col("_day"))).alias("_inferred"))
-    return frame.join(timed, on=[*keys, "line"], how="left", maintain_order="left"), warnings
+            bases[row["_f"]] = row["_a"].date() - dt.timedelta(days=row["_day"] + shift)
+    warnings = {f: "time-only lines and no date anywhere: give --date YYYY-MM-DD" for f, b in bases.items() if b is None}
+    midnight = pl.col("_f").replace_strict({f: dt.datetime.combine(b, dt.time()) for f, b in bases.items() if b},
+                                           default=None, return_dtype=pl.Datetime(_US))
+    timed = timed.select("_row", _inferred=midnight + pl.col("_s") + pl.duration(days=pl.col("_day")))
+    return scatter_rows(frame, timed, ["_inferred"]), warnings
