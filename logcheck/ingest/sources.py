@@ -254,13 +254,14 @@ class Texts:
     def __init__(self, readers: list[Reader]):
         self._readers = {r.name: r for r in readers}
         self._room = KEEP_BYTES     # for the lines of one-block files, kept once read again
+        self._kept: set[str] = set()
 
     def _keep(self, reader: Reader) -> bool:
-        """Whether ``reader`` may keep its lines: one block, and room left for it."""
-        if len(reader.blocks) != 1 or reader.blocks[0][1] > self._room:
-            return False
-        self._room -= reader.blocks[0][1] if reader._kept is None else 0
-        return True
+        """Whether ``reader`` may keep its lines: one block, with room left for it the first time."""
+        if reader.name not in self._kept and len(reader.blocks) == 1 and reader.blocks[0][1] <= self._room:
+            self._room -= reader.blocks[0][1]
+            self._kept.add(reader.name)
+        return reader.name in self._kept
 
     def by_position(self, files: list[str]) -> bool:
         """Whether these files' lines are read again from where they are (not by reading a gzip
