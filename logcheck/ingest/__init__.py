@@ -18,7 +18,7 @@ import polars as pl
 from ..frames import owned_strings
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
-from .classify import attach, classify, detect_stream, pattern_ids
+from .classify import attach, classify, detect_stream, pattern_ids_of
 from .envelope import parse_envelopes
 from .formats import Formats, load_formats
 from .repair import repair_mask
@@ -346,7 +346,7 @@ def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, 
     env, damaged = _envelopes(batch, formats)
     repaired = batch.select("_src", d=damaged).group_by("_src").agg(pl.col("d").sum())
     repaired = dict(zip(repaired["_src"].to_list(), repaired["d"].to_list()))
-    env = env.with_columns(_ios=pattern_ids(env, pack, "ios"), _backend=pattern_ids(env, pack, "backend"))
+    env = env.with_columns(**{f"_{s}": pid for s, pid in pattern_ids_of(env, pack, ("ios", "backend")).items()})
     counts = env.group_by("_src").agg(ios=pl.col("_ios").is_not_null().sum(), backend=pl.col("_backend").is_not_null().sum())
     forced = {i: s for i, _, s in items}
     stream_of = {}

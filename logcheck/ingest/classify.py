@@ -50,8 +50,13 @@ def kinds(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
 def pattern_ids(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
     """Index of the first pattern of ``pack.patterns(stream)`` matching each row (null: none),
     worked out once per distinct message (see :func:`distinct_messages`)."""
+    return pattern_ids_of(frame, pack, (stream,))[stream]
+
+
+def pattern_ids_of(frame: pl.DataFrame, pack: Pack, streams: tuple[str, ...]) -> dict[str, pl.Series]:
+    """:func:`pattern_ids` for each of ``streams``, the distinct messages found once for all."""
     keys, at = distinct_messages(frame)
-    return _pattern_ids(keys, pack, stream).gather(at)
+    return {stream: _pattern_ids(keys, pack, stream).gather(at) for stream in streams}
 
 
 def distinct_messages(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
