@@ -223,25 +223,28 @@ class Reader:
         open at once."""
         f = self._open()
         if f is None:
-            view = memoryview(self._data(self.damage))
-            self._head = bytes(view[:8192])
-            pieces = (bytes(view[i:i + self._block_bytes]) for i in range(0, len(view), self._block_bytes))
-        else:
-            pieces = iter(lambda: f.read(self._block_bytes), b"")
+            data = self._data(self.damage)
+            self._head = data[:8192]
+            windows = ((data, i, min(i + self._block_bytes, len(data))) for i in range(0, len(data), self._block_bytes))
+        else:   # one buffer for every read (fresh memory costs a page fault every 4 KB), as large as the file needs
+            space = bytearray(min(self._block_bytes, max(self._stamp[0] + 1, 1 << 16)))
+            windows = ((space, 0, n) for n in iter(lambda: f.readinto(space), 0))
         offset, carry, ready = 0, b"", None
         try:
-            for piece in pieces:
-                carry += piece
-                cut = carry.rfind(b"\n") + 1
+            for buf, start, end in windows:
+                cut = buf.rfind(b"\n", start, end) + 1
                 if not cut:
-                    continue            # a line longer than a block: read on
+                    carry += memoryview(buf)[start:end]     # a line longer than a block: read on
+                    continue
                 if ready is not None:   # not the last block: hand it out and read on
                     yield offset, ready, offset == 0, False
                     offset += len(ready)
-                ready, carry = carry[:cut], carry[cut:]
+                # copied once, out of a buffer the next read overwrites
+                ready, carry = carry + memoryview(buf)[start:cut], bytes(memoryview(buf)[cut:end])
         finally:
             if f is not None:
                 f.close()
+            windows = space = None      # this generator lives on while its last block is parsed
         rest = [b for b in (ready, carry) if b] or [b""]     # an empty source is one empty block
         for i, block in enumerate(rest):
             yield offset, block, offset == 0, i == len(rest) - 1
