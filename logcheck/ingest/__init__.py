@@ -314,7 +314,7 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
     on continuation lines (``attach`` reads it there)."""
     fields = FIELDS if columns is None else tuple(f for f in FIELDS if f in columns)
     written = columns is None or "ts_written" in columns
-    frame = _identities(row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text"), written))
+    frame = row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text"), written)
     if columns is None:
         return frame
     unread = [c for c in ("level", "component", "method", "path", "status", "raw", "code", "reason", "attempt")
@@ -383,23 +383,6 @@ def _dominant(counts: pl.DataFrame) -> str:
     if not names:
         return "bare"
     return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
-
-
-def _identities(frame: pl.DataFrame) -> pl.DataFrame:
-    """``user``, ``user_prefix`` and ``meal`` as correlation compares them (row by row: in chunks)."""
-    # lowercased once, then read by each expression (each would lowercase its own copy)
-    frame = frame.with_columns(pl.col("user", "meal").str.to_lowercase())
-
-    def shape(col: str) -> tuple[pl.Expr, pl.Expr]:
-        # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
-        v = pl.col(col)
-        return v.str.len_bytes() == 36, v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
-
-    (user_full, user_prefix), (meal_full, meal_prefix) = shape("user"), shape("meal")
-    user, meal = pl.col("user"), pl.col("meal")
-    return frame.with_columns(user=pl.when(user_full).then(user),
-                              user_prefix=pl.when(user_full).then(user.str.slice(0, 8)).otherwise(user_prefix),
-                              meal=pl.when(meal_full).then(meal).otherwise(meal_prefix))
 
 
 def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:

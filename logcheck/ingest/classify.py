@@ -134,13 +134,32 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid
     frame = frame.with_columns(kind=pl.col("_pid").replace_strict(names, default=None, return_dtype=pl.String))
     json_user = frame["user"] if "user" in frame.columns else None   # JSON envelopes name the user themselves
     found = _fields(keys, pack, stream, fields)
+    if json_user is None:       # ids shaped once per distinct message too
+        found = _identities(found)
     event = pl.col("_pid").is_not_null()
-    frame = frame.drop([c for c in FIELDS if c in frame.columns]).with_columns(
+    frame = frame.drop([c for c in found.columns if c in frame.columns]).with_columns(
         pl.when(event).then(found[name].gather(at)).alias(name) if found[name].null_count() < found.height
-        else pl.lit(None, pl.String).alias(name) for name in FIELDS)
+        else pl.lit(None, pl.String).alias(name) for name in found.columns)
     if json_user is not None:
-        frame = frame.with_columns(user=pl.coalesce(pl.col("user"), json_user))
+        frame = _identities(frame.with_columns(user=pl.coalesce(pl.col("user"), json_user)))
     return _context(frame.drop("_pid"), pack, formats)
+
+
+def _identities(frame: pl.DataFrame) -> pl.DataFrame:
+    """``user``, ``user_prefix`` and ``meal`` as correlation compares them (row by row: in chunks)."""
+    # lowercased once, then read by each expression (each would lowercase its own copy)
+    frame = frame.with_columns(pl.col("user", "meal").str.to_lowercase())
+
+    def shape(col: str) -> tuple[pl.Expr, pl.Expr]:
+        # the pack's {id} already fixed the shape: a full id is 36 characters, a prefix ends in ...
+        v = pl.col(col)
+        return v.str.len_bytes() == 36, v.str.strip_suffix("...").str.strip_suffix("…").str.strip_chars_end("-")
+
+    (user_full, user_prefix), (meal_full, meal_prefix) = shape("user"), shape("meal")
+    user, meal = pl.col("user"), pl.col("meal")
+    return frame.with_columns(user=pl.when(user_full).then(user),
+                              user_prefix=pl.when(user_full).then(user.str.slice(0, 8)).otherwise(user_prefix),
+                              meal=pl.when(meal_full).then(meal).otherwise(meal_prefix))
 
 
 def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
