@@ -51,20 +51,19 @@ def fraction_digits(time: pl.Expr) -> pl.Expr:
 
 def time_of_day(time: pl.Expr) -> pl.Expr:
     """An envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``) as a time; null when a
-    field is out of range or the text is not of that shape (as strptime would give). Read as
-    integers from fixed places: strptime costs twice as much, and this runs on every line of a fleet."""
-    h, m, s = (time.str.slice(at, 2).cast(pl.Int64, strict=False) for at in (0, 3, 6))
-    length = time.str.len_bytes()
-    digits = fraction_digits(time).fill_null(0).clip(0, 9)     # nanoseconds at most
-    written = time.str.slice(9, 9).cast(pl.Int64, strict=False)
-    fraction = written.fill_null(0) * pl.lit(10).pow(9 - digits)
-    nanos = ((h * 3600 + m * 60 + s) * 1_000_000_000 + fraction)
+    field is out of range or the text is not of that shape (as strptime would give). strptime
+    reads the first eight characters; the fraction is read as an integer from its fixed place
+    (strptime's ``%.f`` costs four times as much, and this runs on every line of a fleet)."""
+    whole = time.str.slice(0, 8).str.to_time("%H:%M:%S", strict=False).cast(pl.Int64)    # nanoseconds
+    length = time.str.len_bytes().cast(pl.Int64)
+    written = time.str.slice(9, 9).cast(pl.Int64, strict=False)      # nanoseconds at most
+    nanos = whole + written.fill_null(0) * pl.lit(10).pow(9 - (length - 9).clip(0, 9))
     # the shape a custom format's time group may still miss (its samples are checked, not its lines)
-    shaped = (time.str.slice(2, 1) == ":") & (time.str.slice(5, 1) == ":") & (
-        (length == 8) | ((length > 9) & time.str.slice(8, 1).is_in([".", ","]) & written.is_not_null()))
+    mark = time.str.slice(8, 1)
+    shaped = ~time.str.starts_with(" ") & (
+        (length == 8) | ((length > 9) & ((mark == ".") | (mark == ",")) & (written >= 0)))
     # a leap second (:60) is the next minute's first, as strptime reads it, but not past midnight
-    ok = (h < 24) & (m < 60) & (s <= 60) & (nanos < 86_400 * 1_000_000_000) & shaped
-    return pl.when(ok).then(nanos).cast(pl.Time)
+    return pl.when(shaped & (nanos < 86_400 * 1_000_000_000)).then(nanos).cast(pl.Time)
 
 
 def parse_iso(text: pl.Expr) -> pl.Expr:
