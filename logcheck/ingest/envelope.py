@@ -45,14 +45,17 @@ def _first_pass(frame: pl.DataFrame, formats: Formats, keep_extra: bool) -> pl.D
         if not rest.height:
             break
         # rows that can be its by a match alone, then captures on those only: rows of no format
-        # (print lines, continuations) meet every format, and a failed match is cheap, a capture not
-        can = rest["text"].str.contains(_head(fmt.regex) or fmt.regex).fill_null(False)
-        if not can.any():
+        # (print lines, continuations) meet every format, and a failed match is cheap, a capture
+        # not. Where its first rows are nearly all its (a homogeneous file), the match is skipped.
+        regex = _head(fmt.regex) or fmt.regex
+        first = rest["text"].head(_PROBE_ROWS).str.contains(regex).fill_null(False)
+        can = None if first.mean() >= 0.9 else rest["text"].str.contains(regex).fill_null(False)
+        if can is not None and not can.any():
             continue
-        got = _extract(rest if can.all() else rest.filter(can), fmt, "text", keep_extra)
+        got = _extract(rest if can is None or can.all() else rest.filter(can), fmt, "text", keep_extra)
         hit = got["msg"].is_not_null()     # what it takes: as extracting on every row would tell
         parts.append(got.filter(hit))
-        rest = rest.filter(~can)
+        rest = rest.clear() if can is None else rest.filter(~can)
         if not hit.all():
             rest = pl.concat([rest, got.filter(~hit).select(rest.columns)]).sort("_i")
     parts.append(rest.with_columns(envelope=pl.lit("bare"), msg=pl.col("text"), _inner=pl.lit(False)))
