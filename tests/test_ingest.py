@@ -125,8 +125,18 @@ def test_small_files_dated_together_are_each_dated_as_alone(write):
             "10:07:59 - MealLogWebSocketClient: 📤 Sending application-level ping",
         ]) + "\n",
         "c-ios.log": "02:00:00 - MealLogWebSocketClient: 📤 Sending application-level ping\n",
+        "d-backend.log": "\n".join([
+            "[WebSocket] 2025/11/08 10:07:29.412803 Ping from user 4eb4c27c... - connection refreshed",
+            '{"time":"2025-11-08T10:07:51Z","level":"INFO","msg":"User 4eb4c27c... IS connected - sending notification"}',
+            "[MealLogAI] 2025/11/08 10:07:51 ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+            "goroutine 17 [running]:",
+        ]) + "\n",
     })
     together = ingest([str(folder)])
+    # and counted as alone: lines, events by kind, context, unrecognised, format
+    for summary in together.inputs:
+        assert {**ingest([summary.path]).inputs[0].as_dict(), "warnings": []} == {**summary.as_dict(), "warnings": []}
+    assert [s.format for s in together.inputs] == ["time-only", "time-only", "time-only", "go-log-prefix (+json)"]
     alone = {name: read_events([str(folder / name)], date=date)
              for name, date in (("a-ios.log", None), ("b-ios.log", None), ("c-ios.log", dt.date(2025, 11, 7)))}
     for name, events in alone.items():

@@ -183,9 +183,13 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
     anchors = [batch_anchors.get(i) if i in done else anchor_date(f) for i, (_, f, s) in enumerate(parsed)
                if not s.damage.skipped]
     fallback = next((a for a in anchors if a is not None), None)
-    # the small files dated in one batch, then told apart
+    # the small files dated, counted and finished in one batch, then told apart
     batch, batch_warnings = assign_files(batch, date, fallback) if done else (batch, {})
-    dated = batch.partition_by("_src", as_dict=True, include_key=False, maintain_order=True)
+    batch_counts = _count_rows(_tally([batch], by=("_src",)), "_src") if done else {}
+    names = {i: (parsed[i][2].path, parsed[i][2].stream) for i in done}
+    batch = _finish(batch, *(pl.col("_src").replace_strict({i: n[k] for i, n in names.items()}, return_dtype=pl.String)
+                             for k in (0, 1)), columns, keep=("_src",)) if done else batch
+    finished = batch.partition_by("_src", as_dict=True, include_key=False, maintain_order=True)
     del batch
     tables = []
     for i, (_, frame, summary) in enumerate(parsed):
@@ -193,19 +197,15 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
             continue
         parsed[i] = (parsed[i][0], _EMPTY, summary)     # its rows go as its table is made
         if i in done:
-            frame, warning = dated.pop((i,)), batch_warnings.get(i)
+            table, warning, counts = finished.pop((i,)), batch_warnings.get(i), batch_counts.get(i, [])
         else:
             frame, warning = assign(frame, date, fallback)
+            counts = _count_rows(_tally([frame] + ([left_out[i]] if i in left_out else [])))[0]
+            table = _finish(frame, summary.path, summary.stream, columns)
         if warning:
             summary.warnings.append(warning)
-        counts = _tally([frame] + ([left_out[i]] if i in left_out else []))
-        summary.lines, summary.context = int(counts["lines"].sum()), int(counts["context"].sum())
-        by_kind = counts.drop_nulls("kind").group_by("kind").agg(pl.col("lines").sum()).sort("kind")
-        summary.kinds = dict(zip(by_kind["kind"].to_list(), by_kind["lines"].to_list()))
-        summary.events = sum(summary.kinds.values())
-        summary.unrecognised = summary.lines - summary.events - summary.context
-        summary.format = _dominant(counts)
-        tables.append(_finish(frame, summary.path, summary.stream, columns))
+        _summarise(summary, counts)
+        tables.append(table)
         if spilled is not None:
             spilled.held(i, tables[-1].height)
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
@@ -297,13 +297,41 @@ def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.Dat
     return chunk.filter(mask), chunk.filter(~mask)
 
 
-def _tally(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """Lines and context lines per envelope and kind, summed over ``frames`` (tallies or parsed
-    lines): the summary's accounting, which lines left out by ``keep`` still enter."""
-    parts = [f if "lines" in f.columns else f.group_by("envelope", "kind").agg(   # on categories; text once grouped
+def _tally(frames: list[pl.DataFrame], by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Lines and context lines per envelope and kind (and ``by``: a batch's files), summed over
+    ``frames`` (tallies or parsed lines): the summary's accounting, which lines left out by
+    ``keep`` still enter."""
+    keys = [*by, "envelope", "kind"]
+    parts = [f if "lines" in f.columns else f.group_by(keys).agg(   # on categories; text once grouped
         lines=pl.len().cast(pl.Int64), context=pl.col("context").fill_null(False).sum().cast(pl.Int64),
     ).with_columns(pl.col("envelope", "kind").cast(pl.String)) for f in frames]
-    return pl.concat(parts).group_by("envelope", "kind").sum()
+    return pl.concat(parts).group_by(keys).sum()
+
+
+def _count_rows(counts: pl.DataFrame, by: str | None = None) -> dict[int, list[tuple]]:
+    """A tally's (envelope, kind, lines, context) rows, per value of ``by`` (one list, key 0, without)."""
+    out: dict[int, list[tuple]] = {}
+    for row in counts.select(by or pl.lit(0), "envelope", "kind", "lines", "context").iter_rows():
+        out.setdefault(row[0], []).append(row[1:])
+    return out or {0: []}
+
+
+def _summarise(summary: InputSummary, counts: list[tuple]) -> None:
+    """Fill a summary's counts and format from its tally's rows (few: envelopes times kinds)."""
+    kinds: dict[str, int] = {}
+    by_envelope: dict[str, int] = {}
+    for envelope, kind, lines, _ in counts:
+        if kind is not None:
+            kinds[kind] = kinds.get(kind, 0) + lines
+        if envelope not in (None, "bare"):
+            by_envelope[envelope] = by_envelope.get(envelope, 0) + lines
+    summary.lines, summary.context = sum(c[2] for c in counts), sum(c[3] for c in counts)
+    summary.kinds = dict(sorted(kinds.items()))
+    summary.events = sum(kinds.values())
+    summary.unrecognised = summary.lines - summary.events - summary.context
+    # the envelope of most lines, and up to two others seen
+    names = [e for e, _ in sorted(by_envelope.items(), key=lambda item: (-item[1], item[0]))]
+    summary.format = "bare" if not names else names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
 
 
 def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
@@ -376,22 +404,17 @@ def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(component=parsed["component"], message=parsed["msg"])
 
 
-def _dominant(counts: pl.DataFrame) -> str:
-    """The envelope of most lines, and up to two others seen (from :func:`_tally`)."""
-    by_envelope = counts.filter(pl.col("envelope") != "bare").group_by("envelope").agg(pl.col("lines").sum())
-    names = by_envelope.sort(["lines", "envelope"], descending=[True, False])["envelope"].to_list()
-    if not names:
-        return "bare"
-    return names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
-
-
-def _finish(frame: pl.DataFrame, name: str, stream: str, columns: tuple[str, ...] | None = None) -> pl.DataFrame:
+def _finish(frame: pl.DataFrame, name: str | pl.Expr, stream: str | pl.Expr, columns: tuple[str, ...] | None = None,
+            keep: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The table's rows, in its columns and types: ``name`` and ``stream`` are a file's (or, as
+    expressions, a batch's per row); ``keep``: columns kept beside them (a batch's ``_src``)."""
     wanted = {c: t for c, t in EVENT_COLUMNS.items() if columns is None or c in columns}
     if columns is not None:
         wanted.update({c: pl.Categorical for c in LEAN_CATEGORIES if c in wanted})
     if not frame.width:
         return pl.DataFrame(schema=wanted)
-    frame = frame.with_columns(file=pl.lit(name), stream=pl.lit(stream), message=pl.col("msg"),
-                               context=pl.col("context").fill_null(False))
+    frame = frame.with_columns(file=name if isinstance(name, pl.Expr) else pl.lit(name),
+                               stream=stream if isinstance(stream, pl.Expr) else pl.lit(stream),
+                               message=pl.col("msg"), context=pl.col("context").fill_null(False))
     frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in wanted.items() if c not in frame.columns])
-    return frame.select([pl.col(c).cast(t) for c, t in wanted.items()])
+    return frame.select(*keep, *[pl.col(c).cast(t) for c, t in wanted.items()])
