@@ -183,13 +183,7 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
     anchors = [batch_anchors.get(i) if i in done else anchor_date(f) for i, (_, f, s) in enumerate(parsed)
                if not s.damage.skipped]
     fallback = next((a for a in anchors if a is not None), None)
-    # the small files dated, counted and finished in one batch, then told apart
-    batch, batch_warnings = assign_files(batch, date, fallback) if done else (batch, {})
-    batch_counts = _count_rows(_tally([batch], by=("_src",)), "_src") if done else {}
-    names = {i: (parsed[i][2].path, parsed[i][2].stream) for i in done}
-    batch = _finish(batch, *(pl.col("_src").replace_strict({i: n[k] for i, n in names.items()}, return_dtype=pl.String)
-                             for k in (0, 1)), columns, keep=("_src",)) if done else batch
-    finished = batch.partition_by("_src", as_dict=True, include_key=False, maintain_order=True)
+    finished, batch_warnings, batch_counts = _finish_batch(batch, {i: parsed[i][2] for i in done}, date, fallback, columns)
     del batch
     tables = []
     for i, (_, frame, summary) in enumerate(parsed):
@@ -197,7 +191,7 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
             continue
         parsed[i] = (parsed[i][0], _EMPTY, summary)     # its rows go as its table is made
         if i in done:
-            table, warning, counts = finished.pop((i,)), batch_warnings.get(i), batch_counts.get(i, [])
+            table, warning, counts = finished.pop(i), batch_warnings.get(i), batch_counts.get(i, [])
         else:
             frame, warning = assign(frame, date, fallback)
             counts = _count_rows(_tally([frame] + ([left_out[i]] if i in left_out else [])))[0]
@@ -210,6 +204,25 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
             spilled.held(i, tables[-1].height)
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
     return Ingested(events, [s for _, _, s in parsed], texts, spilled)
+
+
+def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date: dt.date | None,
+                  fallback: dt.date | None, columns: tuple[str, ...] | None
+                  ) -> tuple[dict[int, pl.DataFrame], dict[int, str], dict[int, list[tuple]]]:
+    """The small files' batch (see :func:`_parse_small`) dated, counted and finished in one go,
+    then told apart: each file's table, date warning and tally rows, by its ``_src``."""
+    if not summaries:
+        return {}, {}, {}
+    batch, warnings = assign_files(batch, date, fallback)
+    counts = _count_rows(_tally([batch], by=("_src",)), "_src")
+
+    def per_file(values: dict[int, str]) -> pl.Expr:
+        return pl.col("_src").replace_strict(values, return_dtype=pl.String)
+
+    batch = _finish(batch, per_file({i: s.path for i, s in summaries.items()}),
+                    per_file({i: s.stream for i, s in summaries.items()}), columns, keep=("_src",))
+    parts = batch.partition_by("_src", as_dict=True, include_key=False, maintain_order=True)
+    return {i: table for (i,), table in parts.items()}, warnings, counts
 
 
 def _finisher(pack: Pack, date: dt.date | None, name: str, columns: tuple[str, ...] | None

@@ -146,7 +146,8 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid
 
 
 def _identities(frame: pl.DataFrame) -> pl.DataFrame:
-    """``user``, ``user_prefix`` and ``meal`` as correlation compares them (row by row: in chunks)."""
+    """``user``, ``user_prefix`` and ``meal`` as correlation compares them (row by row: on the
+    distinct messages, or on lines whose JSON envelope names the user)."""
     # lowercased once, then read by each expression (each would lowercase its own copy)
     frame = frame.with_columns(pl.col("user", "meal").str.to_lowercase())
 
