@@ -45,9 +45,9 @@ def prepare(size: int, data: Path) -> tuple[Path, Path, dict]:
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    (run_dir / fleet.name).symlink_to(fleet)
+    (run_dir / fleet.name).symlink_to(fleet.resolve())     # resolved: the data folder may itself be a link
     for f in sim.glob("*.log"):
-        (run_dir / f.name).symlink_to(f)
+        (run_dir / f.name).symlink_to(f.resolve())
     return run_dir, fleet, json.loads((sim / "truth.json").read_text())
 
 
