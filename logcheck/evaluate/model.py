@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, TextIO
@@ -138,15 +139,22 @@ class Result:
             # text; a source read whole to find a line (gzip, stdin) is read once for all
             files = self.decision_lines["file"].unique().cast(pl.String).to_list()
             step = _TEXT_ROWS if self.texts.by_position(files) else rows.height
-            for start in range(0, rows.height, step):
-                table = self.decision_table_of(rows.slice(start, step))
-                for at in range(0, table.height, _JSON_ROWS):
-                    # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
-                    part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
-                        '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
-                    if start or at:
-                        out.write(",\n    ")
-                    out.write(part.to_series().str.join(",\n    ").item())     # not joined to the separator: 100s of MB
+            starts = range(0, rows.height, step)
+            # the next slice's lines are read while this one is encoded (both in polars, on two cores)
+            with ThreadPoolExecutor(max_workers=1) as reader:
+                ahead = reader.submit(self.decision_table_of, rows.slice(0, step))
+                for start in starts:
+                    table = ahead.result()
+                    if start + step < rows.height:
+                        ahead = reader.submit(self.decision_table_of, rows.slice(start + step, step))
+                    for at in range(0, table.height, _JSON_ROWS):
+                        # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
+                        part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
+                            '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
+                        if start or at:
+                            out.write(",\n    ")
+                        out.write(part.to_series().str.join(",\n    ").item())     # not joined to the separator: 100s of MB
+                    del table
             out.write("\n  ]")
         else:
             out.write("[]")
