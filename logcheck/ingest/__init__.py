@@ -262,7 +262,8 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
     lines let go, by chunk number, to write them out (see ``logcheck.ingest.spill``).
     """
     stream = forced
-    workers = os.cpu_count() or 1
+    # a chunk more than cores: a chunk holds the GIL between polars calls, and another chunk fills that time
+    workers = (os.cpu_count() or 1) + 1
 
     def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         parsed, damaged = _envelopes(chunk, formats)
