@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -139,26 +140,31 @@ class Result:
             # text; a source read whole to find a line (gzip, stdin) is read once for all
             files = self.decision_lines["file"].unique().cast(pl.String).to_list()
             step = _TEXT_ROWS if self.texts.by_position(files) else rows.height
-            starts = range(0, rows.height, step)
-            # the next slice's lines are read while this one is encoded (both in polars, on two cores)
-            with ThreadPoolExecutor(max_workers=1) as reader:
-                ahead = reader.submit(self.decision_table_of, rows.slice(0, step))
-                for start in starts:
-                    table = ahead.result()
-                    if start + step < rows.height:
-                        ahead = reader.submit(self.decision_table_of, rows.slice(start + step, step))
-                    for at in range(0, table.height, _JSON_ROWS):
-                        # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
-                        part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
-                            '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
-                        if start or at:
-                            out.write(",\n    ")
-                        out.write(part.to_series().str.join(",\n    ").item())     # not joined to the separator: 100s of MB
-                    del table
+            for k, table in enumerate(self._tables_ahead(rows, step)):
+                for at in range(0, table.height, _JSON_ROWS):
+                    # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
+                    part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
+                        '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
+                    if k or at:
+                        out.write(",\n    ")
+                    out.write(part.to_series().str.join(",\n    ").item())     # not joined to the separator: 100s of MB
+                del table       # before the next slice is taken: two slices at most, not three
             out.write("\n  ]")
         else:
             out.write("[]")
         out.write(tail)
+
+    def _tables_ahead(self, rows: pl.DataFrame, step: int) -> Iterator[pl.DataFrame]:
+        """:meth:`decision_table_of` each slice of ``step`` rows, in order. The next slice's lines
+        are read on a second thread while the caller encodes this one (both polars work, which
+        runs on two cores at once)."""
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            ahead = reader.submit(self.decision_table_of, rows.slice(0, step))
+            for start in range(step, rows.height + step, step):
+                table = ahead.result()
+                if start < rows.height:
+                    ahead = reader.submit(self.decision_table_of, rows.slice(start, step))
+                yield table
 
     def _json(self, decisions: Any) -> dict:
         return {
