@@ -320,7 +320,8 @@ def test_time_of_day_reads_what_strptime_reads():
     # a custom format's time group may miss the shape: no time, as strptime (one- or two-digit
     # hours aside, which the shape rules out), not a misread one
     misshapen = pl.DataFrame({"t": ["12-00-00", "12:00:00.abc", "12:00:00x5", "12:00:00.", "12:00:00 ", "12:0a:00",
-                                    "-1:00:00", "+1:00:00", " 1:00:00", "10:07:29.-5"]})
+                                    "-1:00:00", "+1:00:00", " 1:00:00", "10:07:29.-5",
+                                    "\t1:00:00", "01: 0:00", "01:00: 0", "１2:00:00", "10:07:29.+5"]})
     assert misshapen.select(time_of_day(pl.col("t"))).to_series().null_count() == misshapen.height
 
 

@@ -15,6 +15,7 @@ import polars as pl
 from ..errors import PackError
 from ..resources import data_dir
 from ..yamlload import Located, load_yaml
+from .timestamps import TIME_SHAPE
 
 # Groups every text format may fill; anything else a regex captures is kept only for samples.
 STANDARD = ("date", "time", "zone", "level", "component", "msg")
@@ -99,9 +100,6 @@ def _compiles_in_polars(regex: str) -> None:
 
 # A text format's time group holds this and nothing else: ingest counts a time's fraction digits
 # from its length, not with a regex (a tenth of the cost of reading a fleet's times).
-TIME_SHAPE = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\Z")
-
-
 def check_samples(formats: Formats, located: Located | None = None) -> list[str]:
     """Check each sample against the parser itself; return problems (empty when all hold)."""
     problems = []
@@ -115,7 +113,7 @@ def check_samples(formats: Formats, located: Located | None = None) -> list[str]
             problems.append(f"{where}: sample of {fmt.name!r} was taken by {got['envelope']!r}: {line}")
             continue
         problems += _compare(where, fmt.name, line, expected, got)
-        if got.get("time") is not None and not TIME_SHAPE.match(got["time"]):
+        if got.get("time") is not None and not re.fullmatch(TIME_SHAPE, got["time"]):
             problems.append(f"{where}: sample of {fmt.name!r} gave time={got['time']!r}, which is not HH:MM:SS "
                             f"with an optional fraction (how row times count its digits): {line}")
     for (name, line, expected), got in zip(formats.json.samples, parsed[len(text):]):

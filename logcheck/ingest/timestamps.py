@@ -21,6 +21,9 @@ from ..frames import scatter_rows
 _ISO = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s?(Z|[+-]\d{2}:?\d{2})?$"
 _EMBEDDED = r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4})"
 _ROLLOVER_S = 6 * 3600
+# an envelope's time of day: HH:MM:SS with an optional fraction (ASCII digits only); format
+# samples are checked against it, and a line's time is read only when it has it
+TIME_SHAPE = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
 _US = "us"
 
 
@@ -43,26 +46,24 @@ def _naive(date: pl.Expr, time: pl.Expr) -> pl.Expr:
 
 
 def fraction_digits(time: pl.Expr) -> pl.Expr:
-    """How many digits of a second an envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``)
+    """How many digits of a second an envelope's ``HH:MM:SS[.,fraction]`` (:data:`TIME_SHAPE`)
     wrote, from its length; null for whole seconds."""
     length = time.str.len_bytes().cast(pl.Int64)
     return pl.when(length > 9).then(length - 9)
 
 
 def time_of_day(time: pl.Expr) -> pl.Expr:
-    """An envelope's ``HH:MM:SS[.,fraction]`` (``formats.TIME_SHAPE``) as a time; null when a
-    field is out of range or the text is not of that shape (as strptime would give). strptime
-    reads the first eight characters; the fraction is read as an integer from its fixed place
-    (strptime's ``%.f`` costs four times as much, and this runs on every line of a fleet)."""
+    """An envelope's ``HH:MM:SS[.,fraction]`` (:data:`TIME_SHAPE`) as a time; null when a field is
+    out of range or the text is not of that shape. strptime reads the first eight characters (it
+    would also take a sign or blanks before a field: the shape rules them out); the fraction is
+    read as an integer from its fixed place (strptime's ``%.f`` costs four times as much, and
+    this runs on every line of a fleet)."""
     whole = time.str.slice(0, 8).str.to_time("%H:%M:%S", strict=False).cast(pl.Int64)    # nanoseconds
-    length = time.str.len_bytes().cast(pl.Int64)
-    written = time.str.slice(9, 9).cast(pl.Int64, strict=False)      # nanoseconds at most
-    nanos = whole + written.fill_null(0) * pl.lit(10).pow(9 - (length - 9).clip(0, 9))
-    # the shape a custom format's time group may still miss (its samples are checked, not its lines)
-    mark = time.str.slice(8, 1)
-    shaped = ~time.str.starts_with(" ") & (
-        (length == 8) | ((length > 9) & ((mark == ".") | (mark == ",")) & (written >= 0)))
+    digits = fraction_digits(time).fill_null(0).clip(0, 9)      # nanoseconds at most
+    nanos = whole + time.str.slice(9, 9).cast(pl.Int64, strict=False).fill_null(0) * pl.lit(10).pow(9 - digits)
+    # the shape a custom format's time group may still miss (its samples are checked, not its lines);
     # a leap second (:60) is the next minute's first, as strptime reads it, but not past midnight
+    shaped = time.str.contains(f"^(?:{TIME_SHAPE})$")
     return pl.when(shaped & (nanos < 86_400 * 1_000_000_000)).then(nanos).cast(pl.Time)
 
 
@@ -134,7 +135,7 @@ def row_times(frame: pl.DataFrame, written: bool = True) -> pl.DataFrame:
             timeless,
         ))
     # how finely the line wrote its time (alignment allows for it); null: whole seconds.
-    # An envelope's time is HH:MM:SS[.fff] (formats.TIME_SHAPE): its length tells; others are searched.
+    # An envelope's time is HH:MM:SS[.fff] (TIME_SHAPE): its length tells; others are searched.
     digits = fraction_digits(pl.col("time")).cast(pl.UInt8)
     if frame.select((pl.col("time").is_null() & (pl.col("stamp").is_not_null() | pl.col("_embedded").is_not_null())).any()).item():
         found = timeless.str.extract(r":\d{2}[.,](\d+)", 1).str.len_chars().cast(pl.UInt8)
