@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..frames import owned_strings
+from ..frames import mapped, owned_strings
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
 from .classify import attach, classify, detect_stream, pattern_ids_of
@@ -191,10 +191,10 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
             continue
         parsed[i] = (parsed[i][0], _EMPTY, summary)     # its rows go as its table is made
         if i in done:
-            table, warning, counts = finished.pop(i), batch_warnings.get(i), batch_counts.get(i, [])
+            table, warning, counts = finished.pop(i), batch_warnings.get(i), batch_counts.pop(i)
         else:
             frame, warning = assign(frame, date, fallback)
-            counts = _count_rows(_tally([frame] + ([left_out[i]] if i in left_out else [])))[0]
+            counts = _tally([frame] + ([left_out[i]] if i in left_out else []))
             table = _finish(frame, summary.path, summary.stream, columns)
         if warning:
             summary.warnings.append(warning)
@@ -208,21 +208,18 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
 
 def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date: dt.date | None,
                   fallback: dt.date | None, columns: tuple[str, ...] | None
-                  ) -> tuple[dict[int, pl.DataFrame], dict[int, str], dict[int, list[tuple]]]:
+                  ) -> tuple[dict[int, pl.DataFrame], dict[int, str], dict[int, pl.DataFrame]]:
     """The small files' batch (see :func:`_parse_small`) dated, counted and finished in one go,
-    then told apart: each file's table, date warning and tally rows, by its ``_src``."""
+    then told apart: each file's table, date warning and tally, by its ``_src``."""
     if not summaries:
         return {}, {}, {}
     batch, warnings = assign_files(batch, date, fallback)
-    counts = _count_rows(_tally([batch], by=("_src",)), "_src")
-
-    def per_file(values: dict[int, str]) -> pl.Expr:
-        return pl.col("_src").replace_strict(values, return_dtype=pl.String)
-
-    batch = _finish(batch, per_file({i: s.path for i, s in summaries.items()}),
-                    per_file({i: s.stream for i, s in summaries.items()}), columns, keep=("_src",))
+    counts = _tally([batch], by=("_src",)).partition_by("_src", as_dict=True, include_key=False)
+    files = pl.DataFrame({"_src": list(summaries), "file": [s.path for s in summaries.values()],
+                          "stream": [s.stream for s in summaries.values()]}, schema_overrides={"_src": pl.UInt32})
+    batch = _finish(batch, mapped("_src", files, "file"), mapped("_src", files, "stream"), columns, keep=("_src",))
     parts = batch.partition_by("_src", as_dict=True, include_key=False, maintain_order=True)
-    return {i: table for (i,), table in parts.items()}, warnings, counts
+    return {i: table for (i,), table in parts.items()}, warnings, {i: tally for (i,), tally in counts.items()}
 
 
 def _finisher(pack: Pack, date: dt.date | None, name: str, columns: tuple[str, ...] | None
@@ -322,16 +319,9 @@ def _tally(frames: list[pl.DataFrame], by: tuple[str, ...] = ()) -> pl.DataFrame
     return pl.concat(parts).group_by(keys).sum()
 
 
-def _count_rows(counts: pl.DataFrame, by: str | None = None) -> dict[int, list[tuple]]:
-    """A tally's (envelope, kind, lines, context) rows, per value of ``by`` (one list, key 0, without)."""
-    out: dict[int, list[tuple]] = {}
-    for row in counts.select(by or pl.lit(0), "envelope", "kind", "lines", "context").iter_rows():
-        out.setdefault(row[0], []).append(row[1:])
-    return out or {0: []}
-
-
-def _summarise(summary: InputSummary, counts: list[tuple]) -> None:
-    """Fill a summary's counts and format from its tally's rows (few: envelopes times kinds)."""
+def _summarise(summary: InputSummary, tally: pl.DataFrame) -> None:
+    """Fill a summary's counts and format from its :func:`_tally` (a few rows: envelopes times kinds)."""
+    counts = tally.select("envelope", "kind", "lines", "context").rows()
     kinds: dict[str, int] = {}
     by_envelope: dict[str, int] = {}
     for envelope, kind, lines, _ in counts:
