@@ -21,6 +21,7 @@ from ..correlate.timelines import first_of_bursts
 from ..durations import format_duration
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
 from .model import CheckResult, Evidence
+from .tally import Rows, Tally
 
 
 @dataclass
@@ -99,7 +100,11 @@ def _end_of(ctx: Context, kind: str) -> pl.DataFrame:
     return rows.select(_end=pl.col("ts_server").max()).collect()
 
 
-def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
+_CITED = ("t", "file", "line")          # the order evidence is cited in: by time, ties by place
+_TABLE_CITED = ("ts_server", "file", "line")
+
+
+def measure_followed_by(rule: FollowedBy, ctx: Context) -> Tally:
     lo, hi = (ctx.pack.seconds(w) for w in rule.window)
     each = _select(ctx, Select(kind=rule.each.kind, where=rule.each.where))
     if rule.each.otherwise:
@@ -108,8 +113,6 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
         each = pl.concat([each, other], how="diagonal_relaxed")
     # only the users with cases: a fleet's millions of registry refreshes, for its 100 client users
     by = _select(ctx, rule.by, only=_users_of(each)).select("uid", _bt="t", _bres=_res(), _bunc=pl.col("ts_unc").fill_null(0.0))
-    result = CheckResult(rule.id, rule.title, "inconclusive", "")
-    kinds = " or ".join(k for k in (rule.each.kind, rule.each.otherwise) if k)
     # B's time is an interval [t, t + resolution]: look for the first B whose interval ends
     # at or after the window's (widened) start
     each = each.with_columns(_from=pl.col("t") + pl.duration(
@@ -131,34 +134,47 @@ def followed_by(rule: FollowedBy, ctx: Context) -> CheckResult:
     matched = matched.with_columns(_pending=~pl.col("_ok") & ~pl.col("_settled") &
                                    (pl.col("_end").is_null() | (pl.col("_deadline") > pl.col("_end"))))
     judged = matched.filter(~pl.col("_pending"))
-    n, ok = judged.height, int(judged["_ok"].sum())
-    pending = matched.height - n
+    bad = judged.filter(~pl.col("_ok"))
+    tally = Tally(
+        counts={"cases": judged.height, "matched": int(judged["_ok"].sum()), "pending": matched.height - judged.height,
+                "bad": bad.height, "allowance": judged.filter(pl.col("_ok") & ~pl.col("_strict")).height},
+        rows={"bad": Rows(bad.select(_CITED), _CITED), "first": Rows(judged.select(*_CITED, "_delta"), _CITED, limit=5)})
+    if rule.latency:
+        precise = judged.filter(pl.col("_ok") & (_res() <= 1.0) & (pl.col("_bres") <= 1.0))
+        tally.values["latency"] = precise["_delta"].clip(lower_bound=0.0)   # below 0 is clock uncertainty
+    return tally
+
+
+def judge_followed_by(rule: FollowedBy, tally: Tally, pack: Pack) -> CheckResult:
+    lo, hi = (pack.seconds(w) for w in rule.window)
+    counts = tally.counts
+    n, ok, pending = int(counts["cases"]), int(counts["matched"]), int(counts["pending"])
+    result = CheckResult(rule.id, rule.title, "inconclusive", "")
+    kinds = " or ".join(k for k in (rule.each.kind, rule.each.otherwise) if k)
     need = _need(rule.need)
     window = (f"within ±{format_duration(hi)}" if lo == -hi else
               f"within {format_duration(lo)}..{format_duration(hi)}" if lo else f"within {format_duration(hi)}")
     result.cases = n
     result.metrics = {"cases": n, "matched": ok, "pending": pending, "ratio": ok / n if n else None,
                       "need": need, "window_s": [lo, hi]}
-    precise = judged.filter(pl.col("_ok") & (_res() <= 1.0) & (pl.col("_bres") <= 1.0))
-    if rule.latency and precise.height:
-        lat = precise["_delta"].clip(lower_bound=0.0)   # below 0 is clock uncertainty
+    lat = tally.values.get("latency")
+    if lat is not None and lat.len():
         result.metrics.update(latency_p50_s=round(lat.quantile(0.5), 3), latency_p95_s=round(lat.quantile(0.95), 3),
-                              latency_max_s=round(lat.max(), 3), latency_cases=precise.height)
+                              latency_max_s=round(lat.max(), 3), latency_cases=lat.len())
     if not n:
         result.reason = f"no {kinds} to judge" + (f" ({pending} pending at the end of the logs)" if pending else "") + \
             (f" where {', '.join(rule.each.where)}" if rule.each.where else "")
         result.summary = f"{rule.measure}: no cases"
         return result
     result.status = "pass" if ok / n >= need else "fail"
-    result.allowance = bool(judged.filter(pl.col("_ok") & ~pl.col("_strict")).height)
+    result.allowance = bool(counts["allowance"])
     result.summary = f"{rule.measure} {ok}/{n} {rule.unit}, need {_fmt_pct(need)}"
     if "latency_p50_s" in result.metrics:
         result.summary += f" (p50 {result.metrics['latency_p50_s']} s, p95 {result.metrics['latency_p95_s']} s)"
-    bad = judged.filter(~pl.col("_ok")).sort("t")
-    result.cite(_cite(bad, lambda r: f"no {rule.by.kind} for this user {window}"))
-    result.evidence_more = max(result.evidence_more, bad.height - len(result.evidence))
+    result.cite(_cite(tally.rows["bad"].top(), lambda r: f"no {rule.by.kind} for this user {window}"))
+    result.evidence_more = max(result.evidence_more, int(counts["bad"]) - len(result.evidence))
     if result.status == "pass":
-        result.cite(_cite(judged.sort("t").head(5), lambda r: f"{rule.by.kind} after {r['_delta']:+.1f} s"))
+        result.cite(_cite(tally.rows["first"].top(), lambda r: f"{rule.by.kind} after {r['_delta']:+.1f} s"))
         result.evidence_more = 0
     return result
 
@@ -173,20 +189,25 @@ def _answered_instead(ctx: Context, rule: FollowedBy, cases: pl.DataFrame, hi: f
     return ((hit["_it"] - hit["t"]).dt.total_microseconds() / 1e6 <= hi + 1.0).fill_null(False)
 
 
-def none_of(rule: NoneOf, ctx: Context) -> CheckResult:
-    table = ctx.decisions if rule.table == "decisions" else ctx.meals
-    cases = _select(ctx, rule.each, table)
+def measure_none_of(rule: NoneOf, ctx: Context) -> Tally:
+    cases = _select(ctx, rule.each, ctx.decisions if rule.table == "decisions" else ctx.meals)
     bad = _select(ctx, rule.bad, cases)
-    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=cases.height,
-                         metrics={"cases": cases.height, "violations": bad.height})
-    if not cases.height:
+    leaning = int(bad["active_by_allowance"].sum()) if "active_by_allowance" in bad.columns else 0
+    return Tally(counts={"cases": cases.height, "violations": bad.height, "allowance": leaning},
+                 rows={"bad": Rows(bad, _TABLE_CITED)})
+
+
+def judge_none_of(rule: NoneOf, tally: Tally, pack: Pack) -> CheckResult:
+    n, bad = int(tally.counts["cases"]), int(tally.counts["violations"])
+    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=n, metrics={"cases": n, "violations": bad})
+    if not n:
         result.reason = f"no {rule.unit or rule.table}"
         result.summary = f"{rule.measure}: no cases"
         return result
-    result.status = "fail" if bad.height else "pass"
-    result.summary = f"{rule.measure} {bad.height} of {cases.height} {rule.unit}, need 0"
-    result.allowance = bool("active_by_allowance" in bad.columns and bad["active_by_allowance"].any())
-    result.cite(_cite(bad.sort("ts_server"), _table_note))
+    result.status = "fail" if bad else "pass"
+    result.summary = f"{rule.measure} {bad} of {n} {rule.unit}, need 0"
+    result.allowance = bool(tally.counts["allowance"])
+    result.cite(_cite(tally.rows["bad"].top(), _table_note))
     return result
 
 
@@ -202,27 +223,25 @@ def _table_note(r: dict) -> str | None:
     return "; ".join(note) or None
 
 
-def at_least(rule: AtLeast, ctx: Context) -> CheckResult:
-    table = ctx.decisions if rule.table == "decisions" else ctx.meals
-    rows = _select(ctx, rule.each, table)
-    result = CheckResult(rule.id or "discriminating", rule.title or rule.measure, "pass" if rows.height >= rule.need else "inconclusive",
-                         f"{rule.measure}: {rows.height}, need {rule.need}", cases=rows.height,
-                         metrics={"count": rows.height, "need": rule.need})
+def measure_at_least(rule: AtLeast, ctx: Context) -> Tally:
+    rows = _select(ctx, rule.each, ctx.decisions if rule.table == "decisions" else ctx.meals)
+    return Tally(counts={"count": rows.height}, rows={"found": Rows(rows, _TABLE_CITED)})
+
+
+def judge_at_least(rule: AtLeast, tally: Tally, pack: Pack) -> CheckResult:
+    count = int(tally.counts["count"])
+    result = CheckResult(rule.id or "discriminating", rule.title or rule.measure, "pass" if count >= rule.need else "inconclusive",
+                         f"{rule.measure}: {count}, need {rule.need}", cases=count, metrics={"count": count, "need": rule.need})
     if result.status != "pass":
-        result.reason = f"found {rows.height}, need {rule.need}"
-    result.cite(_cite(rows.sort("ts_server"), _table_note))
+        result.reason = f"found {count}, need {rule.need}"
+    result.cite(_cite(tally.rows["found"].top(), _table_note))
     return result
 
 
-def stops_after(rule: StopsAfter, ctx: Context) -> CheckResult:
+def measure_stops_after(rule: StopsAfter, ctx: Context) -> Tally:
     grace = ctx.pack.seconds(rule.grace)
     each = _select(ctx, rule.each)
     after = _select(ctx, rule.after).select("uid", _at="t", _at_res=_res()).with_columns(_on=pl.col("_at")).sort("_on")
-    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=each.height)
-    if not after.height:
-        result.reason = f"no {rule.after.kind} to measure from"
-        result.summary = f"{rule.measure}: no {rule.after.kind}"
-        return result
     rows = each.with_columns(_on=pl.col("t")).sort("_on").join_asof(after, on="_on", by="uid", check_sortedness=False)
     if rule.unless:
         unless = _select(ctx, rule.unless).select("uid", _un="t").with_columns(_on=pl.col("_un")).sort("_on")
@@ -232,17 +251,28 @@ def stops_after(rule: StopsAfter, ctx: Context) -> CheckResult:
     late = (pl.col("t") - pl.col("_at")).dt.total_microseconds() / 1e6
     bad = rows.filter(pl.col("_at").is_not_null() & (late > grace + _res() + pl.col("_at_res")) &
                       (pl.col("_un").is_null() | (pl.col("_un") < pl.col("_at"))))
-    judged = rows.filter(pl.col("_at").is_not_null()).height
+    return Tally(counts={"each": each.height, "after": after.height, "cases": rows.filter(pl.col("_at").is_not_null()).height,
+                         "violations": bad.height},
+                 rows={"bad": Rows(bad.select(*_CITED, _late=late), _CITED)})
+
+
+def judge_stops_after(rule: StopsAfter, tally: Tally, pack: Pack) -> CheckResult:
+    counts = tally.counts
+    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=int(counts["each"]))
+    if not counts["after"]:
+        result.reason = f"no {rule.after.kind} to measure from"
+        result.summary = f"{rule.measure}: no {rule.after.kind}"
+        return result
+    judged, bad = int(counts["cases"]), int(counts["violations"])
     result.cases = judged
-    result.metrics = {"cases": judged, "violations": bad.height, "grace_s": grace}
-    result.status = "fail" if bad.height else "pass"
-    result.summary = f"{rule.measure} {bad.height} of {judged} {rule.unit}, need 0"
-    result.cite(_cite(bad.sort("t").with_columns(_late=late), lambda r: f"{r['_late']:.1f} s after {rule.after.kind}"))
+    result.metrics = {"cases": judged, "violations": bad, "grace_s": pack.seconds(rule.grace)}
+    result.status = "fail" if bad else "pass"
+    result.summary = f"{rule.measure} {bad} of {judged} {rule.unit}, need 0"
+    result.cite(_cite(tally.rows["bad"].top(), lambda r: f"{r['_late']:.1f} s after {rule.after.kind}"))
     return result
 
 
-def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
-    need = ctx.pack.seconds(rule.need_duration)
+def measure_longest_run(rule: LongestRun, ctx: Context) -> Tally:
     gap = ctx.pack.seconds(rule.max_gap)
     beats = _select(ctx, rule.each).select("file", "line", "t", "ts_res", _beat=pl.lit(True))
     breaks = _select(ctx, Select(), only=pl.col("kind").is_in(list(rule.breaks)) & (pl.col("stream") == "ios"))
@@ -253,8 +283,6 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
                            how="vertical_relaxed")
     client = ctx.events.lazy().filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null())
     span = client.group_by("file").agg(s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6).collect()
-    longest_span = span["s"].max() if span.height else None
-    result = CheckResult(rule.id, rule.title, "inconclusive", "")
     rows = pl.concat([beats, breaks], how="vertical_relaxed").sort("file", "t", "line")
     prev_t = pl.col("t").shift(1).over("file")
     step = ((pl.col("t") - prev_t).dt.total_microseconds() / 1e6)
@@ -265,14 +293,27 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
     runs = rows.filter(pl.col("_beat")).group_by("file", "_run").agg(
         start=pl.col("t").min(), end=pl.col("t").max(), first_line=pl.col("line").min(), last_line=pl.col("line").max(),
         beats=pl.len(), open=pl.col("_open").all(),
-    ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6).sort(
-        "duration_s", "file", "first_line", descending=[True, False, False])     # ties: the same run every time
-    best = runs.row(0, named=True) if runs.height else None
+    ).with_columns(duration_s=(pl.col("end") - pl.col("start")).dt.total_microseconds() / 1e6)
+    return Tally(
+        counts={"runs": runs.height},
+        highs={"longest_span": span["s"].max() if span.height else None,
+               "longest_open": runs.filter(pl.col("open"))["duration_s"].max() if runs.height else None},
+        # ties: the same run every time
+        rows={"best": Rows(runs.select("file", "first_line", "last_line", "start", "end", "beats", "duration_s"),
+                           ("duration_s", "file", "first_line"), [True, False, False], limit=1),
+              "breaks": Rows(breaks.select(_CITED), _CITED)})
+
+
+def judge_longest_run(rule: LongestRun, tally: Tally, pack: Pack) -> CheckResult:
+    need = pack.seconds(rule.need_duration)
+    longest_span, open_longest = tally.highs["longest_span"], tally.highs["longest_open"]
+    result = CheckResult(rule.id, rule.title, "inconclusive", "")
+    top = tally.rows["best"].top()
+    best = top.row(0, named=True) if top.height else None
     longest = best["duration_s"] if best else 0.0
-    open_longest = runs.filter(pl.col("open"))["duration_s"].max() if runs.height else None
-    result.metrics = {"longest_s": longest, "need_s": need, "runs": runs.height, "longest_log_span_s": longest_span,
+    result.metrics = {"longest_s": longest, "need_s": need, "runs": int(tally.counts["runs"]), "longest_log_span_s": longest_span,
                       "longest_open_s": open_longest}
-    result.cases = runs.height
+    result.cases = int(tally.counts["runs"])
     if best and longest >= need - 2.0:
         result.status = "pass"
         result.allowance = longest < need
@@ -292,41 +333,58 @@ def longest_run(rule: LongestRun, ctx: Context) -> CheckResult:
                      Evidence(best["file"], best["last_line"], "", best["end"].isoformat() + "Z",
                               f"run ends after {format_duration(longest)} ({best['beats']} pongs)")])
     if result.status == "fail":
-        result.cite(result.evidence + _cite(breaks.sort("t"), lambda r: "breaks a run"))
+        result.cite(result.evidence + _cite(tally.rows["breaks"].top(), lambda r: "breaks a run"))
     return result
 
 
-def rate(rule: Rate, ctx: Context) -> CheckResult:
+def measure_rate(rule: Rate, ctx: Context) -> Tally:
     """Count of A per user per ``per``, over the span that user's logs of A's stream cover."""
     per = ctx.pack.seconds(rule.per)
-    stream = "ios" if (rule.each.kind or "").startswith("client.") else "backend"
-    span = (ctx.events.lazy().filter((pl.col("stream") == stream) & pl.col("uid").is_not_null() & pl.col("ts_server").is_not_null())
+    span = (ctx.events.lazy().filter((pl.col("stream") == _rate_stream(rule)) & pl.col("uid").is_not_null() &
+                                     pl.col("ts_server").is_not_null())
             .group_by("uid").agg(_s=(pl.col("ts_server").max() - pl.col("ts_server").min()).dt.total_microseconds() / 1e6,
                                  file=pl.col("file").first(), line=pl.col("line").first()).collect())
     counts = _select(ctx, rule.each).group_by("uid").agg(_n=pl.len())
     keys = span.filter(pl.col("_s") > 0).join(counts, on="uid", how="left").with_columns(
         _rate=pl.col("_n").fill_null(0) / (pl.col("_s") / per))
-    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=keys.height)
-    if not keys.height:
-        result.reason = f"no user with a {stream} log spanning any time"
-        result.summary = f"{rule.measure}: no cases"
-        return result
     too_high = pl.col("_rate") > rule.max if rule.max is not None else pl.lit(False)
     too_low = pl.col("_rate") < rule.min if rule.min is not None else pl.lit(False)
-    bad = keys.filter(too_high | too_low).sort("_rate", descending=True)
+    bad = keys.filter(too_high | too_low).select("uid", "file", "line", "_rate", "_n", "_s")
+    return Tally(counts={"users": keys.height, "violations": bad.height, "rate_sum": keys["_rate"].sum()},
+                 highs={"max_rate": keys["_rate"].max() if keys.height else None},
+                 rows={"bad": Rows(bad, ("_rate", "uid"), [True, False])})
+
+
+def _rate_stream(rule: Rate) -> str:
+    return "ios" if (rule.each.kind or "").startswith("client.") else "backend"
+
+
+def judge_rate(rule: Rate, tally: Tally, pack: Pack) -> CheckResult:
+    per = pack.seconds(rule.per)
+    users, bad, highest = int(tally.counts["users"]), int(tally.counts["violations"]), tally.highs["max_rate"]
+    result = CheckResult(rule.id, rule.title, "inconclusive", "", cases=users)
+    if not users:
+        result.reason = f"no user with a {_rate_stream(rule)} log spanning any time"
+        result.summary = f"{rule.measure}: no cases"
+        return result
     bound = " and ".join(x for x in (f"at most {rule.max:g}" if rule.max is not None else "",
                                      f"at least {rule.min:g}" if rule.min is not None else "") if x)
     unit = f"per {format_duration(per)}"
-    result.metrics = {"users": keys.height, "violations": bad.height, "max_rate": round(keys["_rate"].max(), 3),
-                      "mean_rate": round(keys["_rate"].mean(), 3)}
-    result.status = "fail" if bad.height else "pass"
-    result.summary = f"{rule.measure}: {bad.height} of {keys.height} users outside {bound} {unit} (highest {keys['_rate'].max():.3g})"
-    result.cite(_cite(bad.with_columns(t=pl.lit(None)), lambda r: f"user {r['uid']}: {r['_rate']:.3g} {unit} ({r['_n'] or 0} in {format_duration(r['_s'])})"))
+    result.metrics = {"users": users, "violations": bad, "max_rate": round(highest, 3),
+                      "mean_rate": round(tally.counts["rate_sum"] / users, 3)}
+    result.status = "fail" if bad else "pass"
+    result.summary = f"{rule.measure}: {bad} of {users} users outside {bound} {unit} (highest {highest:.3g})"
+    result.cite(_cite(tally.rows["bad"].top().with_columns(t=pl.lit(None)),
+                      lambda r: f"user {r['uid']}: {r['_rate']:.3g} {unit} ({r['_n'] or 0} in {format_duration(r['_s'])})"))
     return result
 
 
-def all_of(rule: AllOf, ctx: Context) -> CheckResult:
-    parts = [evaluate_rule(c, ctx) for c in rule.checks]
+def measure_all_of(rule: AllOf, ctx: Context) -> Tally:
+    return Tally(parts=[measure_rule(c, ctx) for c in rule.checks])
+
+
+def judge_all_of(rule: AllOf, tally: Tally, pack: Pack) -> CheckResult:
+    parts = [judge_rule(c, t, pack) for c, t in zip(rule.checks, tally.parts)]
     statuses = [p.status for p in parts]
     status = "fail" if "fail" in statuses else "inconclusive" if "inconclusive" in statuses else "pass"
     result = CheckResult(rule.id, rule.title, status, "; ".join(p.summary for p in parts), checks=parts,
@@ -339,12 +397,23 @@ def all_of(rule: AllOf, ctx: Context) -> CheckResult:
     return result
 
 
-KINDS: dict[type, Callable[..., CheckResult]] = {
-    FollowedBy: followed_by, NoneOf: none_of, AtLeast: at_least, StopsAfter: stops_after,
-    LongestRun: longest_run, Rate: rate, AllOf: all_of,
+KINDS: dict[type, tuple[Callable[..., Tally], Callable[..., CheckResult]]] = {
+    FollowedBy: (measure_followed_by, judge_followed_by), NoneOf: (measure_none_of, judge_none_of),
+    AtLeast: (measure_at_least, judge_at_least), StopsAfter: (measure_stops_after, judge_stops_after),
+    LongestRun: (measure_longest_run, judge_longest_run), Rate: (measure_rate, judge_rate), AllOf: (measure_all_of, judge_all_of),
 }
+
+
+def measure_rule(rule, ctx: Context) -> Tally:
+    """What a rule of any kind counts on the users of ``ctx`` (see :mod:`.tally`)."""
+    return KINDS[type(rule)][0](rule, ctx)
+
+
+def judge_rule(rule, tally: Tally, pack: Pack) -> CheckResult:
+    """A rule's status, figures and evidence from what was measured."""
+    return KINDS[type(rule)][1](rule, tally, pack)
 
 
 def evaluate_rule(rule, ctx: Context) -> CheckResult:
     """Evaluate one rule of any kind."""
-    return KINDS[type(rule)](rule, ctx)
+    return judge_rule(rule, measure_rule(rule, ctx), ctx.pack)
