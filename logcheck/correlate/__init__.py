@@ -6,13 +6,14 @@ derived tables (decisions with causes, meals, sessions, pings).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from ..frames import scatter_rows, take
 from ..packs import Pack, all_rules, selectors
 from .decisions import MEAL_DONE, decisions, meals
-from .identity import resolve
+from .identity import Known, resolve
 from .liveness import Liveness
 from .timelines import pings, sessions
 
@@ -39,16 +40,19 @@ class Correlated:
     warnings: list[str] = field(default_factory=list)
 
 
-def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: dict[str, str] | None = None) -> Correlated:
+def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: dict[str, str] | None = None,
+              known: Known | None = None, backend_span: tuple[Any, Any] | None = None) -> Correlated:
     """Resolve identities, flag the user liveness of the events rules look at, build the derived tables.
 
     Given the events in a list (handed over, see ``frames.take``), the ids as written go once
-    resolved: three columns of a fleet's millions of rows."""
-    ident = resolve(take(events), user_map)
+    resolved: three columns of a fleet's millions of rows. On some users only (``verify
+    --stream``), ``known`` and ``backend_span`` (the first and last backend time on the server
+    clock) are what was worked out over every input."""
+    ident = resolve(take(events), user_map, known)
     # the line's time as written was read by the linking of meals; from here on the server clock's
     # (ts_server) is the time: 8 bytes a row less over a fleet's millions of events
     ev = ident.events.drop("ts").with_row_index("_row")
-    live = Liveness.of(ev, pack)
+    live = Liveness.of(ev, pack, backend_span)
     # liveness flags are costly: only for the kinds the pack's rules select with `where:`, the
     # decisions and the completions, in one pass of as-of joins (they overlap: a fleet's
     # notifications are both flagged and decided)

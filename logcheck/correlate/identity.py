@@ -26,6 +26,16 @@ class Identity:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Known:
+    """What :func:`resolve`, run on some users only (``verify --stream``), is given rather than
+    working it out from its rows: what was worked out once over every input. None: work it out."""
+
+    users: pl.DataFrame | None = None                # user prefix -> full id (``prefix``, ``resolved``)
+    meals: pl.DataFrame | None = None                # meal prefix -> full id
+    owners: dict[str, str | None] | None = None      # client file -> its user
+
+
 def resolve_prefixes(full: pl.Series, prefixes: pl.Series, what: str) -> tuple[pl.DataFrame, list[str]]:
     """``prefix -> resolved`` for the distinct ``prefixes`` that start exactly one of the ``full``
     ids; a warning for each that starts several. Prefixes left out of the table stay as written.
@@ -44,16 +54,14 @@ def resolve_prefixes(full: pl.Series, prefixes: pl.Series, what: str) -> tuple[p
     return counts.filter(pl.col("n") == 1).select("prefix", resolved="full"), warnings
 
 
-def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Identity:
-    """Add ``uid`` (full id, or the prefix when it names nobody seen in full) and ``meal_id``."""
-    warnings: list[str] = []
+def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None, known: Known | None = None) -> Identity:
+    """Add ``uid`` (full id, or the prefix when it names nobody seen in full) and ``meal_id``.
+    Warnings are about what was worked out here, not what ``known`` gave."""
+    known = known or Known()
+    users, warnings = (known.users, []) if known.users is not None else user_prefixes(events)
+    meals, w = (known.meals, []) if known.meals is not None else meal_prefixes(events["meal"])
+    warnings += w
     user, prefix, meal = pl.col("user"), pl.col("user_prefix"), pl.col("meal")
-    users, w = resolve_prefixes(events["user"], events.select(prefix.filter(user.is_null()))["user_prefix"], "user")
-    warnings += w
-    written = events["meal"].drop_nulls().unique().cast(pl.String)      # ids may be categories
-    meals, w = resolve_prefixes(written.filter(written.str.len_chars() == 36), written.filter(written.str.len_chars() < 36),
-                                "meal")
-    warnings += w
 
     same = events["user"].dtype     # ids as written are categories (verify) or text: one type for both
     start = events.select(uid=pl.coalesce(user, prefix).cast(same), meal_id=meal.cast(same))
@@ -61,8 +69,11 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
         uid=_put(events, start["uid"], user.is_null(), users.rename({"prefix": "user_prefix"}), "user_prefix"),
         meal_id=_put(events, start["meal_id"], meal.is_not_null(), meals.rename({"prefix": "meal"}), "meal"))
     frame = _link_server_meals(frame)
-    files, w = _client_users(frame, user_map or {})
-    warnings += w
+    if known.owners is None:
+        files, w = _client_users(frame, user_map or {})
+        warnings += w
+    else:
+        files = known.owners
     # a client file's lines are its owner's (or nobody's), whatever ids they name
     owner = pl.DataFrame({"file": list(files), "resolved": list(files.values())}, schema={"file": pl.String, "resolved": pl.String})
     frame = frame.with_columns(uid=_put(frame, frame["uid"], pl.col("stream") == "ios", owner, "file"))
@@ -77,6 +88,18 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None) -> Ide
     return Identity(frame, summary, files, warnings)
 
 
+def user_prefixes(events: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """``prefix -> resolved`` for the user ids written as prefixes (see :func:`resolve_prefixes`)."""
+    prefix = pl.col("user_prefix").filter(pl.col("user").is_null())
+    return resolve_prefixes(events["user"], events.select(prefix)["user_prefix"], "user")
+
+
+def meal_prefixes(meals: pl.Series) -> tuple[pl.DataFrame, list[str]]:
+    """``prefix -> resolved`` for the meal ids written as prefixes, of the ids ``meals`` names."""
+    written = meals.drop_nulls().unique().cast(pl.String)      # ids may be categories
+    return resolve_prefixes(written.filter(written.str.len_chars() == 36), written.filter(written.str.len_chars() < 36), "meal")
+
+
 def _put(frame: pl.DataFrame, base: pl.Series, rows: pl.Expr, table: pl.DataFrame, key: str) -> pl.Series:
     """``base`` with ``table``'s ``resolved`` value on the rows of ``frame`` where ``rows`` holds and
     ``key`` is in the table: looked up on those rows only (a few of millions), put back by position."""
@@ -88,6 +111,9 @@ def _put(frame: pl.DataFrame, base: pl.Series, rows: pl.Expr, table: pl.DataFram
     return base.scatter(found["_row"], found["resolved"]) if found.height else base
 
 
+LINKED_KINDS = ("server.meal_processing", "server.meal_completed", "server.notify_sent", "server.notify_skipped")
+
+
 def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     """Give server completions and decisions the user and meal of the processing they follow.
 
@@ -95,9 +121,9 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     a completion with an id to that meal's processing; a decision without a user to the latest
     completion of the same file. Worked out on those lines only, then put back in one step.
     """
-    decided = ["server.notify_sent", "server.notify_skipped"]
-    kinds = ["server.meal_processing", "server.meal_completed", *decided]
-    sub = frame.lazy().with_row_index("_row").select("_row", "file", "ts", "kind", "uid", "meal_id").filter(pl.col("kind").is_in(kinds)).collect()
+    decided = list(LINKED_KINDS[2:])
+    sub = frame.lazy().with_row_index("_row").select("_row", "file", "ts", "kind", "uid", "meal_id").filter(
+        pl.col("kind").is_in(LINKED_KINDS)).collect()
     if not sub.height:
         return frame
     proc = sub.filter(pl.col("kind") == "server.meal_processing").select(

@@ -59,6 +59,12 @@ def cite(rows: pl.DataFrame, lines: pl.DataFrame, at: str, prefix: str) -> pl.Da
     return rows.with_columns(lines[c].gather(rows[at]).alias(f"{prefix}{c}") for c in ("file", "line", "kind")).drop(at)
 
 
+def backend_span(events: pl.DataFrame | pl.LazyFrame) -> tuple[Any, Any]:
+    """The first and last backend time on the server clock (None, None without any)."""
+    return events.lazy().filter(pl.col("stream") == "backend").select(
+        pl.col("ts_server").min().alias("lo"), pl.col("ts_server").max().alias("hi")).collect().row(0)
+
+
 def spans(events: pl.DataFrame) -> pl.DataFrame:
     """Time span of each client file on the server clock, with its user."""
     return (events.lazy().filter((pl.col("stream") == "ios") & pl.col("ts_server").is_not_null() & pl.col("uid").is_not_null())
@@ -77,13 +83,12 @@ class Liveness:
     backend: tuple[Any, Any]                        # first and last backend time
 
     @classmethod
-    def of(cls, events: pl.DataFrame, pack: Pack) -> "Liveness":
+    def of(cls, events: pl.DataFrame, pack: Pack, backend: tuple[Any, Any] | None = None) -> "Liveness":
         live = pack.model.liveness
         refs = [(prefix, strategy, _ref(events, kinds, prefix, strategy == "backward")) for kinds, prefix, strategy in (
             (live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
             (live.connect, "connect", "backward"), (live.connect, "next", "forward"))]
-        lo, hi = events.lazy().filter(pl.col("stream") == "backend").select(
-            pl.col("ts_server").min().alias("lo"), pl.col("ts_server").max().alias("hi")).collect().row(0)
+        lo, hi = backend or backend_span(events)
         lines = events.select(pl.col(c).alias(c.replace("ts_server", "ts")) for c in _REF)     # columns shared, not copied
         return cls(pack, refs, lines, spans(events), (lo, hi))
 

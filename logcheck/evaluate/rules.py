@@ -13,7 +13,7 @@ Window semantics, common to all kinds:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import polars as pl
 
@@ -33,6 +33,9 @@ class Context:
     decisions: pl.DataFrame
     meals: pl.DataFrame
     pings: pl.DataFrame
+    # where the backend's logs end (server clock): worked out over every input when the users
+    # are evaluated a partition at a time (``verify --stream``); None: from ``events``
+    backend_end: Any = None
 
 
 def _t() -> pl.Expr:
@@ -97,6 +100,8 @@ def _end_of(ctx: Context, kind: str) -> pl.DataFrame:
     rows = ctx.events.lazy().filter((pl.col("stream") == stream) & pl.col("ts_server").is_not_null())
     if stream == "ios":
         return rows.group_by("uid").agg(_end=pl.col("ts_server").max()).collect()
+    if ctx.backend_end is not None:
+        return pl.DataFrame({"_end": [ctx.backend_end]}, schema={"_end": pl.Datetime("us")})
     return rows.select(_end=pl.col("ts_server").max()).collect()
 
 
