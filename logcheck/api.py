@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .align import apply_clock, estimate_clock
+from .align import estimate_clock, on_server_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
-from .frames import filter_handed_over, mapped, take
+from .frames import filter_handed_over, take
 from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
@@ -59,26 +59,18 @@ def load(
         users: ``{client file: user id}``. since/until: judge only moments in this window (server
             clock, UTC); earlier lines still count as history (a connect before a deploy).
     """
-    if isinstance(pack, Pack):
-        if settings:
-            pack = load_pack(pack.path, settings)
-    else:
-        pack = load_pack(pack, settings)
-    if since and until and since >= until:
-        raise UsageError("--since must be earlier than --until")
+    pack, window = settled(pack, settings, since, until)
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=lines_needed(pack),
                       progress=progress)
     progress.stage("aligning and correlating")
     events, inputs, texts = for_correlation(ingested.take_events(), pack), ingested.inputs, ingested.texts
     del ingested
     clock = estimate_clock(events, offsets, zones)
-    events = apply_clock(events, clock).drop("ts_digits", "zoned")     # read by the clock only: a byte and a bit a row
-    box = [events.with_columns(mapped("file", clock, "uncertainty_seconds", "ts_unc").fill_null(0.0))]
+    box = [on_server_clock(events, clock)]
     del events
     warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings]
     c = correlate(box, pack, users)
     warnings += c.warnings
-    window = (_naive(since) if since else None, _naive(until) if until else None)
     progress.close()
     return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, texts=texts,
                     window=window)
@@ -101,9 +93,13 @@ def for_correlation(events: pl.DataFrame | list[pl.DataFrame], pack: Pack) -> pl
     """
     ts = pl.col("ts")
     edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
-    kept = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
-    return filter_handed_over([take(events).select(CORRELATION_COLUMNS)], kept | edge.fill_null(False)).with_columns(
-        pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
+    return filter_handed_over([take(events).select(CORRELATION_COLUMNS)], correlated_lines(pack) | edge.fill_null(False)
+                              ).with_columns(pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
+
+
+def correlated_lines(pack: Pack) -> pl.Expr:
+    """The lines correlation reads, but for each file's first and last (see :func:`for_correlation`)."""
+    return pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
 
 
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:
@@ -118,6 +114,19 @@ def _backend_lines_read(pack: Pack) -> pl.Expr:
     read = sorted(pack.read_kinds() | CODE_KINDS)
     # on the categories as they are: a cast to text first costs 0.35 s on a fleet's 6.5M rows
     return pl.col("kind").is_in(read) | pl.col("user").is_not_null() | pl.col("user_prefix").is_not_null()
+
+
+def settled(pack: str | Pack, settings: dict[str, str] | None, since: dt.datetime | None, until: dt.datetime | None
+            ) -> tuple[Pack, tuple[dt.datetime | None, dt.datetime | None]]:
+    """The pack with ``settings`` applied, and the window (since, until) as naive UTC."""
+    if isinstance(pack, Pack):
+        if settings:
+            pack = load_pack(pack.path, settings)
+    else:
+        pack = load_pack(pack, settings)
+    if since and until and since >= until:
+        raise UsageError("--since must be earlier than --until")
+    return pack, (_naive(since) if since else None, _naive(until) if until else None)
 
 
 def in_window(frame: pl.DataFrame, window: tuple[dt.datetime | None, dt.datetime | None],

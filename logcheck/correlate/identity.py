@@ -34,6 +34,7 @@ class Known:
     users: pl.DataFrame | None = None                # user prefix -> full id (``prefix``, ``resolved``)
     meals: pl.DataFrame | None = None                # meal prefix -> full id
     owners: dict[str, str | None] | None = None      # client file -> its user
+    linked: bool = False        # the server lines that name no user or meal already have theirs
 
 
 def resolve_prefixes(full: pl.Series, prefixes: pl.Series, what: str) -> tuple[pl.DataFrame, list[str]]:
@@ -68,7 +69,8 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None, known:
     frame = events.with_columns(
         uid=_put(events, start["uid"], user.is_null(), users.rename({"prefix": "user_prefix"}), "user_prefix"),
         meal_id=_put(events, start["meal_id"], meal.is_not_null(), meals.rename({"prefix": "meal"}), "meal"))
-    frame = _link_server_meals(frame)
+    if not known.linked:
+        frame = _link_server_meals(frame)
     if known.owners is None:
         files, w = _client_users(frame, user_map or {})
         warnings += w
@@ -127,24 +129,24 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     if not sub.height:
         return frame
     proc = sub.filter(pl.col("kind") == "server.meal_processing").select(
-        "file", "ts", p_meal=pl.col("meal_id"), p_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
+        "file", "ts", p_meal=pl.col("meal_id"), p_uid=pl.col("uid")).drop_nulls("ts").sort("ts", maintain_order=True)
     by_meal = proc.drop_nulls("p_meal").unique("p_meal", keep="last").select(meal_id="p_meal", m_uid="p_uid")
-    comp = sub.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts")
+    comp = sub.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts", maintain_order=True)
     comp = comp.join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False).join(by_meal, on="meal_id", how="left")
     comp = comp.select("_row", c_meal=pl.coalesce("meal_id", "p_meal"), c_uid=pl.coalesce("uid", "m_uid", "p_uid"))
     sub = sub.join(comp, on="_row", how="left").with_columns(
         meal_id=pl.coalesce("meal_id", "c_meal"), uid=pl.coalesce("uid", "c_uid")).drop("c_meal", "c_uid")
     done = sub.filter(pl.col("kind") == "server.meal_completed").select(
-        "file", "ts", d_meal=pl.col("meal_id"), d_uid=pl.col("uid")).drop_nulls("ts").sort("ts")
-    dec = sub.filter(pl.col("kind").is_in(decided)).drop_nulls("ts").sort("ts")
+        "file", "ts", d_meal=pl.col("meal_id"), d_uid=pl.col("uid")).drop_nulls("ts").sort("ts", maintain_order=True)
+    dec = sub.filter(pl.col("kind").is_in(decided)).drop_nulls("ts").sort("ts", maintain_order=True)
     dec = dec.join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False).select(
         "_row", d_meal="d_meal", d_uid=pl.when(pl.col("uid").is_null()).then(pl.col("d_uid")))
     sub = sub.join(dec, on="_row", how="left").with_columns(
         meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid")).drop("d_meal", "d_uid")
     # a completion nobody's processing line explains belongs to the decision that follows it
     after = sub.filter(pl.col("kind").is_in(decided) & pl.col("uid").is_not_null()
-                       ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts")
-    orphan = sub.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts")
+                       ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts", maintain_order=True)
+    orphan = sub.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts", maintain_order=True)
     orphan = orphan.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False)
     sub = sub.join(orphan.select("_row", "a_uid"), on="_row", how="left").with_columns(
         uid=pl.coalesce("uid", "a_uid")).drop("a_uid")

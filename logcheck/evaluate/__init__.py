@@ -37,6 +37,10 @@ class Measured:
     decisions: pl.DataFrame             # ``DECISION_COLUMNS`` of each decision
     impact: dict[str, pl.DataFrame]     # see :func:`impact_parts`
 
+    def kept(self) -> Measured:
+        """What a merge needs of this: the rules' first rows, not all (see ``Tally.kept``)."""
+        return Measured([t.kept() for t in self.criteria], self.discriminating.kept(), self.decisions, self.impact)
+
 
 # what the JSON and the verdict read of a decision, of some 60 columns
 DECISION_COLUMNS = ("ts_server", "file", "line", "uid", "outcome", "cause", "meal_id", "active", "active_by_allowance",
