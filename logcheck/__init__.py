@@ -6,6 +6,7 @@ The flow is ingest -> align -> correlate -> evaluate -> render; each stage is a 
 >>> events = logcheck.read_events(["sample_logs/incident-2025-11-08"])      # ingest
 >>> incident = logcheck.load(["sample_logs/incident-2025-11-08"])           # + align, correlate
 >>> result = logcheck.verify(["sample_logs/incident-2025-11-08"])           # + evaluate
+>>> result = logcheck.verify_stream(["sample_logs/incident-2025-11-08"])    # the same, within bounded memory
 >>> incident.lines(incident.events.head(5))       # text read again from the files, by file:line
 """
 from __future__ import annotations
@@ -26,4 +27,12 @@ def verify(paths, pack="ws-registry", *, command: str | None = None, **options):
     return evaluate(load(paths, pack, **options), command=command)
 
 
-__all__ = ["__version__", "Incident", "ingest", "load", "read_events", "verify", "with_messages"]
+def verify_stream(paths, pack="ws-registry", **options):
+    """:func:`verify` for inputs larger than memory: the same result, worked out a part of the
+    users at a time from lines kept on disk (see :mod:`logcheck.stream`); no ``incident``."""
+    from .stream import verify_stream as run
+
+    return run(paths, pack, **options)
+
+
+__all__ = ["__version__", "Incident", "ingest", "load", "read_events", "verify", "verify_stream", "with_messages"]

@@ -9,13 +9,22 @@ import sys
 import click
 
 from .. import verify as run_verify
+from .. import verify_stream
 from ..render.github import github_annotations
 from ..render.html import write_html
 from ..render.junit import write_junit
 from ..render.markdown import write_markdown
 from ..render.page import build_page
 from ..render.terminal import summary
-from .common import _pairs, align_options, all_paths, forced_streams, input_options, progress_for, translate_errors
+from .common import (
+    _pairs,
+    align_options,
+    all_paths,
+    forced_streams,
+    input_options,
+    progress_for,
+    translate_errors,
+)
 
 
 def _instant(ctx, param, value: str | None) -> dt.datetime | None:
@@ -54,13 +63,16 @@ def output_options(func):
 @click.option("--since", callback=_instant, metavar="TIME",
               help="Judge only moments from TIME on (server clock, UTC); earlier lines still count as history.")
 @click.option("--until", callback=_instant, metavar="TIME", help="Judge only moments before TIME.")
+@click.option("--stream", is_flag=True,
+              help="For inputs larger than memory: lines go to temporary files (TMPDIR) and users are judged a part at "
+                   "a time. Same result; slower, and the HTML report has no per-user figures.")
 @output_options
 @translate_errors
-def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, since, until, json_out, html_out, junit_out,
-           markdown_out, fmt, quiet, verbose):
+def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, since, until, stream, json_out, html_out,
+           junit_out, markdown_out, fmt, quiet, verbose):
     """Is the bug there, and did the fix work? Exit 0 fix_verified, 1 bug_present or
     criteria_failed, 3 inconclusive, 2 usage or unreadable input."""
-    result = run_verify(
+    result = (verify_stream if stream else run_verify)(
         all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend), offsets=offset,
         zones=tz, users=user_map, since=since, until=until, settings=settings,
         command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress_for(quiet or json_out == "-"),

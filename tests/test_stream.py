@@ -1,0 +1,126 @@
+"""verify --stream: the users judged a partition at a time give verify's result, to the byte."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+
+import polars as pl
+import pytest
+
+from logcheck import load, verify, verify_stream
+from logcheck.simulate import Scenario, simulate
+
+from .conftest import SAMPLES
+
+stream_module = importlib.import_module("logcheck.stream")
+INCIDENT = SAMPLES / "incident-2025-11-08"
+
+
+def _same(a, b) -> None:
+    x, y = a.to_json(), b.to_json()
+    assert x.pop("run") == y.pop("run")
+    assert x == y
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    # files of more than 60 lines are read in chunks and their lines spilled to disk, as a fleet log's are
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest"), "CHUNK_LINES", 60)
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+def test_each_sample_streamed_in_parts_is_verified_alike(sample, small_chunks):
+    folder = [str(SAMPLES / sample)]
+    _same(verify(folder), verify_stream(folder, partitions=3))
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """Twelve users, eight with a client log: skewed and zoned client clocks, backgrounding, meals
+    racing their socket, the backend's meal lines naming users by prefix or not at all."""
+    s = Scenario(bug=True, users=12, minutes=18, seed=11, background=0.3, race=0.3, client_logs=8, deploy_at=9)
+    files, _ = simulate(s, ios_format="xcode", backend_format="go-log-prefix", skew=37.5, tz_hours=1.0, damaged=True)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return tmp_path
+
+
+@pytest.mark.parametrize("parts", [1, 2, 5])
+def test_a_fleet_streamed_in_parts_is_verified_alike(fleet, small_chunks, parts):
+    _same(verify([str(fleet)]), verify_stream([str(fleet)], partitions=parts))
+
+
+def test_a_window_and_given_offsets_are_kept_when_streamed(fleet, small_chunks):
+    client = sorted(p.name for p in fleet.glob("ios-*.log"))
+    options = dict(since=dt.datetime(2025, 11, 8, 10, 4), until=dt.datetime(2025, 11, 8, 10, 14),
+                   offsets={client[0]: "3637.5"}, settings={"stable_for": "5m"})
+    whole = verify([str(fleet)], **options)
+    assert whole.run["since"] and whole.clock[[c["file"] for c in whole.clock].index(str(fleet / client[0]))]["method"] == "override"
+    _same(whole, verify_stream([str(fleet)], partitions=4, **options))
+
+
+def test_each_part_correlates_its_own_users_only(fleet, small_chunks, monkeypatch):
+    seen: list[set[str]] = []
+    real = stream_module.correlate
+
+    def spy(events, *args, **kwargs):
+        c = real(events, *args, **kwargs)
+        seen.append(set(c.events["uid"].drop_nulls().cast(pl.String)))
+        return c
+
+    monkeypatch.setattr(stream_module, "correlate", spy)
+    verify_stream([str(fleet)], partitions=4)
+    everyone = set(load([str(fleet)]).events["uid"].drop_nulls().cast(pl.String))
+    assert len(seen) == 4 and set().union(*seen) == everyone
+    assert sum(len(s) for s in seen) == len(everyone)          # no user in two parts
+    assert max(len(s) for s in seen) < len(everyone)           # nor all in one
+
+
+def test_the_cli_streams_with_the_same_json_and_exit_code(run, tmp_path):
+    code, out, _ = run("verify", INCIDENT, "--json", "-")
+    streamed, out_s, _ = run("verify", INCIDENT, "--stream", "--json", "-", "--html", tmp_path / "r.html")
+    x, y = json.loads(out), json.loads(out_s)
+    assert code == streamed == 1 and x["verdict"] == "bug_present"
+    x.pop("run"), y.pop("run")
+    assert x == y
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "bug_present" in page and "Not drawn: this run used <code>--stream</code>" in page
+
+
+@pytest.fixture
+def two_instances(tmp_path):
+    """The race sample, and a second backend instance's log that starts mid-flight."""
+    for name in ("backend.log", "ios-b8a1abcd.log"):
+        (tmp_path / name).write_bytes((SAMPLES / "race" / name).read_bytes())
+    user = "5e2f0c1d-77b4-4a43-9d2e-0c6f1b9a3e21"
+    ping = "2025/11/08 10:{:02d}:40 [WebSocket] Ping from user " + user + " - connection refreshed\n"
+    (tmp_path / "backend-2.log").write_text(
+        "2025/11/08 10:02:10 [MealLogAI] Successfully completed processing meal log 9c1e77aa...\n"
+        "2025/11/08 10:02:10 [MealLogAI] ❌ User 5e2f0c1d... not connected to WebSocket, skipping notification\n"
+        "2025/11/08 10:02:14 [MealLogAI] IS connected - sending notification\n"
+        + ping.format(2) +
+        "2025/11/08 10:03:05 [MealLogAI] Processing meal log 71aa2b3c... for user 5e2f0c1d...\n"
+        "2025/11/08 10:03:10 [MealLogAI] Successfully completed processing meal log 71aa2b3c...\n"
+        "2025/11/08 10:03:13 [MealLogAI] User 5e2f0c1d... IS connected - sending notification\n"
+        + "".join(ping.format(m) for m in range(3, 6)), encoding="utf-8")
+    return tmp_path
+
+
+def test_server_lines_linked_once_over_all_inputs_are_not_linked_again(two_instances, small_chunks):
+    # a completion whose processing line is in no log gets the user of the skip that follows it,
+    # and the bare "sending" line the completion's meal; a part linked anew would pass that user
+    # on to the bare line too
+    whole = verify([str(two_instances)])
+    bare = [d for d in whole.decisions if d["evidence"][0]["line"] == 3 and d["evidence"][0]["file"].endswith("backend-2.log")]
+    assert [(d["user"], d["meal"], d["outcome"]) for d in bare] == [(None, "9c1e77aa", "sent")]
+    for parts in (1, 2):
+        _same(whole, verify_stream([str(two_instances)], partitions=parts))
+
+
+def test_obligations_pending_at_the_end_of_the_window_stay_pending(two_instances, small_chunks):
+    # --until a second after a completion: its notification, 3 s later, is after the window
+    until = dt.datetime(2025, 11, 8, 10, 3, 11)
+    whole = verify([str(two_instances)], until=until)
+    assert whole.criteria[1].id == "SC2" and whole.criteria[1].metrics["pending"] == 1
+    _same(whole, verify_stream([str(two_instances)], partitions=2, until=until))
