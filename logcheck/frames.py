@@ -1,9 +1,16 @@
 """Frame operations for big tables: two that avoid joins (a left join copies every column of a
-10M-row table; these build only the new columns), one that lets text go, and a filter that is
-never two tables at once."""
+10M-row table; these build only the new columns), one that lets text go, a filter that is
+never two tables at once, and a read-ahead for frames made one after another."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 import polars as pl
+
+T = TypeVar("T")
+_END = object()
 
 
 def mapped(key: str, table: pl.DataFrame, value: str, name: str | None = None) -> pl.Expr:
@@ -48,3 +55,16 @@ def filter_handed_over(box: list[pl.DataFrame], keep: pl.Expr) -> pl.DataFrame:
         out.append(frame.get_column(name).filter(mask))
         frame = frame.drop(name)
     return pl.DataFrame(out)
+
+
+def ahead(items: Iterable[T]) -> Iterator[T]:
+    """``items`` in order, each next one made on a second thread while the caller works on this
+    one (polars releases the GIL: both run at once). Two items in memory at most, if the caller
+    lets each go before taking the next."""
+    it = iter(items)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        coming = pool.submit(next, it, _END)
+        while (item := coming.result()) is not _END:
+            coming = pool.submit(next, it, _END)
+            yield item
+            del item

@@ -16,16 +16,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
 from .align import apply_clock, estimate_clock, on_server_clock
 from .api import CORRELATION_COLUMNS, correlated_lines, in_window, settled
 from .correlate import correlate
-from .correlate.identity import LINKED_KINDS, Known, meal_prefixes, resolve, user_prefixes
+from .correlate.identity import (
+    LINKED_KINDS,
+    Known,
+    meal_prefixes,
+    resolve,
+    user_prefixes,
+)
+from .errors import InputError, os_reason
 from .evaluate import Result, judge, measure, merge_measured
 from .evaluate.rules import Context
-from .frames import mapped
+from .frames import ahead, mapped, scatter_rows
 from .ingest import ingest, none_kept
 from .packs import Pack
 from .progress import SILENT, Progress
@@ -58,68 +68,105 @@ def verify_stream(
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=none_kept, spill=True,
                       progress=progress)
     try:
-        inputs, texts = ingested.inputs, ingested.texts
+        inputs = ingested.inputs
         progress.stage("working out the clock and the ids", total=None)
-        facts = _for_correlation(ingested.table(), pack)
-        client = facts.filter(pl.col("stream") == "ios").collect()
-        clock = estimate_clock(_clock_rows(facts, client, [s.path for s in inputs]), offsets, zones)
-        span, end = _backend_times(facts, clock, window)
-        ids = facts.select("user", "user_prefix").unique().collect()
-        user_table, _ = user_prefixes(ids)     # each partition warns of its own
-        meal_table, meal_warnings = meal_prefixes(facts.select("meal").unique().collect()["meal"])
-        linked = resolve(pl.concat([client.select(_LINK_COLUMNS), facts.filter(
-            pl.col("kind").is_in(LINKED_KINDS) & (pl.col("stream") != "ios")).select(_LINK_COLUMNS).collect()]), users,
-            Known(users=user_table, meals=meal_table))
-        del client
+        kept = _kept(ingested.table(), pack)
+        whole = _whole(ingested.table().filter(kept), inputs, users, offsets, zones, window)
         count = partitions or max(1, math.ceil(sum(s.lines for s in inputs) / PARTITION_LINES))
-        rows = _partitioned(facts, linked.events, ids, linked.files, count)
+        progress.stage(f"writing the lines of {count} parts of the users", total=None)
+        batches = ahead(batch.filter(kept) for batch in ingested.batches())
+        folder = _write_parts(batches, whole, count, ingested.spill.folder / "parts")
         measured, warnings = [], []
         for p in range(count):
             progress.stage(f"correlating part {p + 1} of {count} of the users", total=None)
-            events = on_server_clock(rows.filter(pl.col("_part") == p).drop("_part").collect(), clock)
-            c = correlate([events], pack, users, Known(meals=meal_table, owners=linked.files, linked=True), backend_span=span)
+            written = sorted(folder.glob(f"{p:04d}-*.parquet"))
+            if not written:
+                continue
+            events = on_server_clock(pl.concat([pl.read_parquet(f) for f in written]), whole.clock)
+            c = correlate([events], pack, users, Known(meals=whole.meals, owners=whole.owners, linked=True),
+                          backend_span=whole.span)
             del events
             warnings += c.warnings
             ctx = Context(pack, in_window(c.events, window), in_window(c.decisions, window), in_window(c.meals, window),
-                          in_window(c.pings, window), backend_end=end)
+                          in_window(c.pings, window), backend_end=whole.end)
             measured.append(measure(ctx).kept())
             del c, ctx
         # in the order one pass gives them: prefixes (by prefix), then meals, then client files
-        warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings] + sorted(warnings) + meal_warnings + linked.warnings
+        warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings] + sorted(warnings) + whole.warnings
         progress.close()
-        return judge(merge_measured(measured), pack, inputs, clock, warnings, texts, window=window, command=command)
+        return judge(merge_measured(measured), pack, inputs, whole.clock, warnings, ingested.texts, window=window,
+                     command=command)
     finally:
         ingested.close()
 
 
+@dataclass
+class _Whole:
+    """What needs every input, worked out once before the parts."""
+
+    clock: pl.DataFrame
+    span: tuple                         # the first and last backend time (server clock)
+    end: dt.datetime | None             # the last backend time in the window
+    ids: pl.DataFrame                   # every user id and prefix as written
+    meals: pl.DataFrame                 # meal prefix -> full id
+    owners: dict[str, str | None]       # client file -> its user
+    links: pl.DataFrame                 # the linked server lines, in order: line, _uid, _meal
+    warnings: list[str]                 # of meals and client files
+
+
+def _whole(facts: pl.LazyFrame, inputs: list, users: dict[str, str] | None, offsets: dict[str, str] | None,
+           zones: dict[str, str] | None, window: tuple) -> _Whole:
+    # one read of the lines on disk for all of it
+    client, links, ids, meals, files, bounds = pl.collect_all([
+        facts.filter(pl.col("stream") == "ios"),
+        facts.filter(_LINKING).select(_LINK_COLUMNS),
+        facts.select("user", "user_prefix").unique(),
+        facts.select("meal").unique(),
+        facts.group_by("file").agg(stream=pl.col("stream").first(), ts=pl.col("ts").min(), zoned=pl.col("zoned").all()),
+        facts.filter((pl.col("stream") == "backend") & pl.col("ts").is_not_null()).group_by("file", "zoned").agg(
+            lo=pl.col("ts").min(), hi=pl.col("ts").max()),
+    ], engine="streaming")
+    clock = estimate_clock(_clock_rows(files, client, [s.path for s in inputs]), offsets, zones)
+    span, end = _backend_times(facts, bounds, clock, window)
+    user_table, _ = user_prefixes(ids)     # each part warns of its own
+    meal_table, warnings = meal_prefixes(meals["meal"])
+    del meals
+    linked = resolve(pl.concat([client.select(_LINK_COLUMNS), links]), users, Known(users=user_table, meals=meal_table))
+    del client, links
+    # what a part's lines take of the linking: ids stay categories (text and back was half the time)
+    links = linked.events.filter(_LINKING).select("line", _uid=pl.col("uid").cast(pl.Categorical),
+                                                 _meal=pl.col("meal_id").cast(pl.Categorical))
+    return _Whole(clock, span, end, ids, meal_table, linked.files, links, warnings + linked.warnings)
+
+
 _LINK_COLUMNS = ("file", "line", "ts", "stream", "kind", "user", "user_prefix", "meal")
+_LINKING = pl.col("kind").is_in(LINKED_KINDS) & (pl.col("stream") != "ios")
 
 
-def _for_correlation(table: pl.LazyFrame, pack: Pack) -> pl.LazyFrame:
-    """The lines :func:`logcheck.api.for_correlation` keeps, selected lazily from the lines on disk."""
+def _kept(table: pl.LazyFrame, pack: Pack) -> pl.Expr:
+    """Which lines :func:`logcheck.api.for_correlation` keeps, told line by line: the lines
+    correlation reads and each file's first and last timed lines (found in one read of ``table``)."""
     ts = pl.col("ts")
-    edges = table.group_by("file").agg(_lo=ts.min(), _hi=ts.max()).collect()
-    edge = ((ts == pl.col("_lo")) | (ts == pl.col("_hi"))).fill_null(False)
-    return table.join(edges.lazy(), on="file", how="left", maintain_order="left").filter(
-        correlated_lines(pack) | edge).drop("_lo", "_hi")
+    edges = table.group_by("file").agg(_lo=ts.min(), _hi=ts.max()).collect(engine="streaming")
+    edge = ((ts == mapped("file", edges, "_lo")) | (ts == mapped("file", edges, "_hi"))).fill_null(False)
+    return correlated_lines(pack) | edge
 
 
-def _clock_rows(facts: pl.LazyFrame, client: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+def _clock_rows(files: pl.DataFrame, client: pl.DataFrame, order: list[str]) -> pl.DataFrame:
     """What :func:`estimate_clock` reads of the events: the client lines, and for every file one
-    line with its first time, its stream and whether all its lines are zoned (in input order)."""
-    files = facts.group_by("file").agg(stream=pl.col("stream").first(), ts=pl.col("ts").min(),
-                                       zoned=pl.col("zoned").all()).collect()
+    line with its first time, its stream and whether all its lines are zoned (``files``), in
+    input order."""
     rank = pl.DataFrame({"file": order, "_at": range(len(order))}).unique("file", keep="first")
     files = files.with_columns(mapped("file", rank, "_at")).sort("_at").drop("_at")
     return pl.concat([files.with_columns(server_ts=pl.lit(None, pl.Datetime("us"))),
                       client.select(files.columns + ["server_ts"])], how="vertical_relaxed")
 
 
-def _backend_times(facts: pl.LazyFrame, clock: pl.DataFrame, window: tuple) -> tuple[tuple, dt.datetime | None]:
+def _backend_times(facts: pl.LazyFrame, bounds: pl.DataFrame, clock: pl.DataFrame, window: tuple
+                   ) -> tuple[tuple, dt.datetime | None]:
     """The first and last backend time on the server clock, and the last in the window (where
-    obligations become pending)."""
-    backend = facts.filter((pl.col("stream") == "backend") & pl.col("ts").is_not_null())
-    bounds = backend.group_by("file", "zoned").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()).collect()
+    obligations become pending); ``bounds``: each backend file's first and last time as written,
+    for its zoned and its zoneless lines."""
     if not bounds.height:
         return (None, None), None
     # a file's zoned (or zoneless) lines all move by one shift: the clock's, worked out on one of them
@@ -133,26 +180,43 @@ def _backend_times(facts: pl.LazyFrame, clock: pl.DataFrame, window: tuple) -> t
     t = pl.col("ts") - pl.col("_shift")
     inside = [t >= since] if since else []
     inside += [t < until] if until else []
-    end = backend.join(shift.lazy(), on=["file", "zoned"]).filter(*inside).select(t.max()).collect().item()
+    backend = facts.filter((pl.col("stream") == "backend") & pl.col("ts").is_not_null())
+    end = backend.join(shift.lazy(), on=["file", "zoned"]).filter(*inside).select(t.max()).collect(engine="streaming").item()
     return (lo, hi), end
 
 
-def _partitioned(facts: pl.LazyFrame, linked: pl.DataFrame, ids: pl.DataFrame, owners: dict[str, str | None],
-                 count: int) -> pl.LazyFrame:
-    """``facts`` with the user and meal that linking gave the server lines that name none (as if
-    written: a partition's correlation must not link them anew, see ``Known.linked``), and ``_part``, each line's
-    partition: by the first 8 characters of its user's id (client lines: their file's owner)."""
-    links = linked.filter(pl.col("kind").is_in(LINKED_KINDS)).select(
-        "file", "line", _uid=pl.col("uid").cast(pl.String), _meal=pl.col("meal_id").cast(pl.String))
-    full = pl.col("_uid").is_in(ids["user"].drop_nulls().cast(pl.String).unique().implode())
+def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, count: int, folder: Path) -> Path:
+    """Each part's lines to its own files in ``folder``, in their order, a batch of lines at a time.
+
+    Lines get the user and meal that linking gave them (as if written: a part's correlation must
+    not link them anew, see ``Known.linked``), then their part: by the first 8 characters of their
+    user's id (client lines: their file's owner's). ``whole.links`` has the linked lines in the
+    batches' order, so each batch takes the next of them by position, not by a join (a join
+    keeping order holds the whole table; so does polars' partitioned sink, a buffer per part; and
+    its streamed batches pile up when they come faster than they are written)."""
+    folder.mkdir()
+    full = pl.col("_uid").is_in(whole.ids["user"].drop_nulls().unique().cast(pl.Categorical).implode())
     named = pl.col("user").is_not_null() | pl.col("user_prefix").is_not_null()
-    text = {c: pl.col(c).cast(pl.String) for c in ("user", "user_prefix", "meal")}
-    rows = facts.join(links.lazy(), on=["file", "line"], how="left", maintain_order="left").with_columns(
-        user=pl.when(~named & full).then(pl.col("_uid")).otherwise(text["user"]).cast(pl.Categorical),
-        user_prefix=pl.when(~named & ~full).then(pl.col("_uid")).otherwise(text["user_prefix"]).cast(pl.Categorical),
-        meal=pl.coalesce(pl.col("_meal"), text["meal"]).cast(pl.Categorical),
-    ).drop("_uid", "_meal")
+    given = [pl.when(~named & full).then(pl.col("_uid")).otherwise(pl.col("user")).alias("user"),
+             pl.when(~named & ~full).then(pl.col("_uid")).otherwise(pl.col("user_prefix")).alias("user_prefix"),
+             pl.coalesce(pl.col("_meal"), pl.col("meal")).alias("meal")]
+    owners = whole.owners
     table = pl.DataFrame({"file": list(owners), "owner": list(owners.values())}, schema={"file": pl.String, "owner": pl.String})
     key = pl.when(pl.col("stream") == "ios").then(mapped("file", table, "owner")).otherwise(
         pl.coalesce(pl.col("user"), pl.col("user_prefix")).cast(pl.String))
-    return rows.with_columns(_part=(key.str.slice(0, 8).hash() % count).fill_null(0))
+    taken = 0
+    for k, batch in enumerate(batches):
+        at = batch.select(_LINKING.arg_true()).to_series()
+        mine = whole.links.slice(taken, at.len()).with_columns(_row=at)
+        taken += at.len()
+        if not mine["line"].equals(batch["line"].gather(at)):       # the two reads of the lines disagree
+            raise RuntimeError("verify --stream: the linked lines are not in the order of the lines read back")
+        batch = scatter_rows(batch, mine, ["_uid", "_meal"]).with_columns(given).drop("_uid", "_meal")
+        batch = batch.with_columns(_part=(key.str.slice(0, 8).hash() % count).fill_null(0))
+        for (p,), piece in batch.partition_by("_part", as_dict=True, include_key=False).items():
+            try:
+                # parquet: a file holds the ids it uses (an Arrow file, every id seen so far)
+                piece.write_parquet(folder / f"{p:04d}-{k:06d}.parquet", compression="uncompressed", statistics=False)
+            except OSError as exc:
+                raise InputError(f"{folder}: cannot write lines to disk ({os_reason(exc)}); set TMPDIR to a folder with room") from None
+    return folder

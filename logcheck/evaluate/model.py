@@ -4,12 +4,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, TextIO
 
 import polars as pl
+
+from ..frames import ahead
 
 EVIDENCE_CAP = 20
 _JSON_ROWS = 20_000
@@ -155,16 +156,9 @@ class Result:
         out.write(tail)
 
     def _tables_ahead(self, rows: pl.DataFrame, step: int) -> Iterator[pl.DataFrame]:
-        """:meth:`decision_table_of` each slice of ``step`` rows, in order. The next slice's lines
-        are read on a second thread while the caller encodes this one (both polars work, which
-        runs on two cores at once)."""
-        with ThreadPoolExecutor(max_workers=1) as reader:
-            ahead = reader.submit(self.decision_table_of, rows.slice(0, step))
-            for start in range(step, rows.height + step, step):
-                table = ahead.result()
-                if start < rows.height:
-                    ahead = reader.submit(self.decision_table_of, rows.slice(start, step))
-                yield table
+        """:meth:`decision_table_of` each slice of ``step`` rows, in order, the next slice's lines
+        read while the caller encodes this one (see ``frames.ahead``)."""
+        return ahead(self.decision_table_of(rows.slice(start, step)) for start in range(0, rows.height, step))
 
     def _json(self, decisions: Any) -> dict:
         return {

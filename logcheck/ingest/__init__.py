@@ -82,6 +82,13 @@ class Ingested:
             return self.events.lazy()
         return self.spill.table(self.events)
 
+    def batches(self) -> Iterator[pl.DataFrame]:
+        """:meth:`table`'s rows a piece at a time, each read when asked for (see ``Spill.batches``)."""
+        if self.spill is None:
+            yield self.events
+        else:
+            yield from self.spill.batches(self.events)
+
     def take_events(self) -> list[pl.DataFrame]:
         """The events table, handed over in a list (see ``frames.filter_handed_over``): this object
         no longer holds it."""

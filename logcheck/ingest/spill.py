@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -27,10 +27,15 @@ class Spill:
         self._held: list[tuple[int, int]] = []      # (input position, rows kept back), in table order
         self._lock = threading.Lock()               # chunks finish on worker threads
 
+    @property
+    def folder(self) -> Path:
+        """The temporary folder (removed by :meth:`close`): others may write there too."""
+        return Path(self._dir.name)
+
     def writer(self, key: int, finish: Callable[[pl.DataFrame, str], pl.DataFrame]) -> Callable[[int, pl.DataFrame, str], None]:
         """``write(chunk_index, rows, stream)`` for the input at position ``key``:
         ``finish(rows, stream)`` makes them table rows."""
-        folder = Path(self._dir.name)
+        folder = self.folder
         self._parts[key] = []
 
         def write(index: int, rows: pl.DataFrame, stream: str) -> None:
@@ -61,6 +66,22 @@ class Spill:
                 part = pl.concat([pl.scan_ipc(p) for p in written]).merge_sorted(part, key="line")
             parts.append(part)
         return pl.concat(parts) if parts else held.lazy()
+
+    def batches(self, held: pl.DataFrame) -> Iterator[pl.DataFrame]:
+        """All rows, in :meth:`table`'s order, a written chunk at a time (with the held rows that
+        fall among its lines): one chunk in memory, whatever the consumer's pace."""
+        start = 0
+        for key, rows in self._held:
+            kept = held.slice(start, rows)
+            start += rows
+            for path in sorted(self._parts.get(key, [])):
+                part = pl.read_ipc(path)
+                last = part["line"].max()
+                before = kept.filter(pl.col("line") < last)
+                kept = kept.filter(pl.col("line") >= last)
+                yield pl.concat([before, part], how="vertical_relaxed").sort("line") if before.height else part
+            if kept.height:
+                yield kept
 
     def close(self) -> None:
         self._dir.cleanup()
