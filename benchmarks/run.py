@@ -10,7 +10,7 @@ simulator's ground truth (no correctness regression at scale). The HTML report o
 size is timed (rendering alone, after verify) and weighed. `verify` on the simulated incident
 alone (its backend log and 100 client logs, no fleet log) is timed too: the part of every run
 that does not grow with the fleet log, so that the seconds per million fleet lines can be read
-with and without it.
+with and without it. `verify --stream` is timed too, for its peak memory across sizes.
 """
 from __future__ import annotations
 
@@ -79,12 +79,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=HERE / "data")
     args = ap.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    per_million = {}
+    per_million, memory = {}, {}
     for size in [_count(s) for s in args.sizes.split(",")]:
         run_dir, fleet, truth = prepare(size, args.data)
         lines = _lines(fleet) + sum(_lines(f) for f in run_dir.glob("*.log") if f.name != fleet.name)
         mb = sum(f.resolve().stat().st_size for f in run_dir.glob("*.log")) / 1e6
         tools = {"logcheck verify (JSON)": [_logcheck(), "verify", str(run_dir), "--json", "/dev/null", "-q"],
+                 "logcheck verify --stream": [_logcheck(), "verify", str(run_dir), "--stream", "--json", "/dev/null", "-q"],
                  "  same, client logs only": [_logcheck(), "verify", str(args.data / "sim-100-users"), "--json", "/dev/null",
                                              "-q"],
                  "wc -l": ["wc", "-l", str(fleet)]}
@@ -100,11 +101,14 @@ def main() -> None:
         print_table(tools, times, rss, lines, mb, own)
         whole, fixed = statistics.median(times["logcheck verify (JSON)"]), statistics.median(times["  same, client logs only"])
         per_million[size] = (whole / (lines / 1e6), (whole - fixed) / (size / 1e6))
+        memory[size] = (rss["logcheck verify (JSON)"], rss["logcheck verify --stream"])
         print(f"correctness: {truth_check(run_dir, truth)}")
         last = run_dir
     print("\nseconds per million lines: " + ", ".join(f"{s:,}: {v[0]:.2f}" for s, v in per_million.items()))
     print("seconds per million fleet lines, beyond the client logs alone: " +
           ", ".join(f"{s:,}: {v[1]:.2f}" for s, v in per_million.items()))
+    print("peak RSS, verify / verify --stream: " + ", ".join(f"{s:,}: {a / 1e9:.2f} / {b / 1e9:.2f} GB"
+                                                             for s, (a, b) in memory.items()))
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.html"
         # rendering alone: verify once in the child, then time the page model, charts and HTML

@@ -51,7 +51,9 @@ def measure(ctx: Context) -> Measured:
     """Every criterion and the discriminating check measured on ``ctx``'s users, with their decisions."""
     pack = ctx.pack
     return Measured([measure_rule(rule, ctx) for rule in pack.model.criteria], measure_rule(pack.model.discriminating, ctx),
-                    ctx.decisions.select(DECISION_COLUMNS), impact_parts(ctx))
+                    # outcome and cause as categories: a fleet's million decisions are kept until judged
+                    ctx.decisions.select(DECISION_COLUMNS).with_columns(pl.col("outcome", "cause").cast(pl.Categorical)),
+                    impact_parts(ctx))
 
 
 def merge_measured(parts: list[Measured]) -> Measured:
