@@ -124,3 +124,13 @@ def test_obligations_pending_at_the_end_of_the_window_stay_pending(two_instances
     whole = verify([str(two_instances)], until=until)
     assert whole.criteria[1].id == "SC2" and whole.criteria[1].metrics["pending"] == 1
     _same(whole, verify_stream([str(two_instances)], partitions=2, until=until))
+
+
+@pytest.mark.parametrize("names", [["backend.log"], ["ios-b8a1abcd.log"], []])
+def test_one_stream_alone_or_no_line_at_all_is_verified_alike(tmp_path, small_chunks, names):
+    (tmp_path / "empty.log").write_bytes(b"")
+    for name in names:
+        (tmp_path / name).write_bytes((SAMPLES / "race" / name).read_bytes())
+    whole = verify([str(tmp_path)])
+    assert whole.verdict == "inconclusive"
+    _same(whole, verify_stream([str(tmp_path)], partitions=3))
