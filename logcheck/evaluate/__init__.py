@@ -8,7 +8,9 @@ import polars as pl
 from .. import __version__
 from ..api import Incident, in_window
 from ..correlate.timelines import polling
-from ..ingest import with_messages
+from ..ingest import InputSummary, with_messages
+from ..ingest.sources import Texts
+from ..packs import Pack
 from .model import CheckResult, Evidence, Result, shown_message
 from .rules import Context, judge_rule, measure_rule
 from .tally import Tally, merge
@@ -65,8 +67,9 @@ def merge_measured(parts: list[Measured]) -> Measured:
                     {k: pl.concat([p.impact[k] for p in parts], how="vertical_relaxed") for k in first.impact})
 
 
-def judge(measured: Measured, pack, inputs: list, clock: pl.DataFrame, warnings: list[str], texts, *,
-          window: tuple = (None, None), command: str | None = None, incident: Incident | None = None) -> Result:
+def judge(measured: Measured, pack: Pack, inputs: list[InputSummary], clock: pl.DataFrame, warnings: list[str],
+          texts: Texts, *, window: tuple = (None, None), command: str | None = None, incident: Incident | None = None
+          ) -> Result:
     """The result: each check judged on what was measured, the verdict, and the run's facts."""
     criteria = [judge_rule(rule, t, pack) for rule, t in zip(pack.model.criteria, measured.criteria)]
     discriminating = judge_rule(pack.model.discriminating, measured.discriminating, pack)
@@ -101,7 +104,7 @@ def judge(measured: Measured, pack, inputs: list, clock: pl.DataFrame, warnings:
     )
 
 
-def _silent_vocabulary(pack, inputs: list) -> list[str]:
+def _silent_vocabulary(pack: Pack, inputs: list[InputSummary]) -> list[str]:
     """A renamed log message must not pass for a missing one: name kinds that matched nothing."""
     streams = {s.stream for s in inputs if not s.damage.skipped}
     seen = {k for s in inputs for k in s.kinds}
