@@ -84,10 +84,10 @@ class Ingested:
 
     def batches(self) -> Iterator[pl.DataFrame]:
         """:meth:`table`'s rows a piece at a time, each read when asked for (see ``Spill.batches``)."""
-        if self.spill is None:
-            yield self.events
-        else:
-            yield from self.spill.batches(self.events)
+        pieces = iter([self.events]) if self.spill is None else self.spill.batches(self.events)
+        first = next(pieces, None)
+        yield self.events.clear() if first is None else first      # an empty table is one empty piece
+        yield from pieces
 
     def take_events(self) -> list[pl.DataFrame]:
         """The events table, handed over in a list (see ``frames.filter_handed_over``): this object
