@@ -65,7 +65,7 @@ def output_options(func):
 @click.option("--until", callback=_instant, metavar="TIME", help="Judge only moments before TIME.")
 @click.option("--stream", is_flag=True,
               help="For inputs larger than memory: lines go to temporary files (TMPDIR) and users are judged a part at "
-                   "a time. Same result; slower, and the HTML report has no per-user figures.")
+                   "a time. Same result; slower, and the HTML report has no excerpts or timelines.")
 @output_options
 @translate_errors
 def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, since, until, stream, json_out, html_out,
