@@ -16,15 +16,18 @@ seen. Peak RSS at 1M, 10M and 30M fleet lines: 0.64, 1.00 and 1.36 GB (``verify`
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import polars as pl
 
 from .align import apply_clock, estimate_clock, on_server_clock
-from .api import CORRELATION_COLUMNS, correlated_lines, in_window, settled
+from .api import CORRELATION_COLUMNS, correlated_lines, in_window, load, settled
 from .correlate import correlate
 from .correlate.identity import (
     LINKED_KINDS,
@@ -39,41 +42,31 @@ from .evaluate.rules import Context
 from .frames import ahead, mapped, scatter_rows
 from .ingest import ingest, none_kept
 from .packs import Pack
-from .progress import SILENT, Progress
 
 # lines of input per partition: a 10M-line fleet log and 100 client logs are read back in 6 (each about 2 million
 # lines' worth of events in memory, not 10)
 PARTITION_LINES = 2_000_000
 
 
-def verify_stream(
-    paths: list[str] | str,
-    pack: str | Pack = "ws-registry",
-    *,
-    partitions: int | None = None,
-    command: str | None = None,
-    date: dt.date | None = None,
-    streams: dict[str, str] | None = None,
-    offsets: dict[str, str] | None = None,
-    zones: dict[str, str] | None = None,
-    users: dict[str, str] | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    settings: dict[str, str] | None = None,
-    progress: Progress = SILENT,
-) -> Result:
+def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, partitions: int | None = None,
+                  command: str | None = None, **options: Any) -> Result:
     """:func:`logcheck.verify`'s result, the users evaluated ``partitions`` at a time (by default
-    one partition per 2 million lines of input). Options as for :func:`logcheck.load`. The
+    one partition per 2 million lines of input). ``options`` are :func:`logcheck.load`'s. The
     result has no ``incident`` (the tables the HTML report draws from are never whole)."""
-    pack, window = settled(pack, settings, since, until)
-    ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=none_kept, spill=True,
-                      progress=progress)
+    # load's signature is where the options are defined: bound to it, a misspelt one is a TypeError there too
+    bound = inspect.signature(load).bind(paths, pack, **options)
+    bound.apply_defaults()
+    o = SimpleNamespace(**bound.arguments)
+    pack, window = settled(pack, o.settings, o.since, o.until)
+    progress, users = o.progress, o.users
+    ingested = ingest(paths, pack, date=o.date, streams=o.streams, columns=CORRELATION_COLUMNS, keep=none_kept,
+                      spill=True, progress=progress)
     try:
         inputs = ingested.inputs
         progress.stage("working out the clock and the ids", total=None)
         kept = _kept(ingested.table(), pack)
         whole = _whole(ahead(batch.filter(kept) for batch in ingested.batches()), ingested.table().filter(kept), inputs,
-                       users, offsets, zones, window)
+                       users, o.offsets, o.zones, window)
         count = partitions or max(1, math.ceil(sum(s.lines for s in inputs) / PARTITION_LINES))
         progress.stage(f"writing the lines of {count} parts of the users", total=None)
         batches = ahead(batch.filter(kept) for batch in ingested.batches())
