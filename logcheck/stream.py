@@ -64,7 +64,7 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
     try:
         inputs = ingested.inputs
         progress.stage("working out the clock and the ids", total=None)
-        kept = _kept(ingested.table(), pack)
+        kept = _kept(ingested.spans(), pack)
         whole = _whole(ahead(batch.filter(kept) for batch in ingested.batches()), ingested.table().filter(kept), inputs,
                        users, o.offsets, o.zones, window)
         count = partitions or max(1, math.ceil(sum(s.lines for s in inputs) / PARTITION_LINES))
@@ -147,12 +147,11 @@ _LINK_COLUMNS = ("file", "line", "ts", "stream", "kind", "user", "user_prefix", 
 _LINKING = pl.col("kind").is_in(LINKED_KINDS) & (pl.col("stream") != "ios")
 
 
-def _kept(table: pl.LazyFrame, pack: Pack) -> pl.Expr:
+def _kept(spans: pl.DataFrame, pack: Pack) -> pl.Expr:
     """Which lines :func:`logcheck.api.for_correlation` keeps, told line by line: the lines
-    correlation reads and each file's first and last timed lines (found in one read of ``table``)."""
+    correlation reads and each file's first and last timed lines (``spans``: ``Ingested.spans``)."""
     ts = pl.col("ts")
-    edges = table.group_by("file").agg(_lo=ts.min(), _hi=ts.max()).collect(engine="streaming")
-    edge = ((ts == mapped("file", edges, "_lo")) | (ts == mapped("file", edges, "_hi"))).fill_null(False)
+    edge = ((ts == mapped("file", spans, "lo")) | (ts == mapped("file", spans, "hi"))).fill_null(False)
     return correlated_lines(pack) | edge
 
 

@@ -325,6 +325,44 @@ def test_time_of_day_reads_what_strptime_reads():
     assert misshapen.select(time_of_day(pl.col("t"))).to_series().null_count() == misshapen.height
 
 
+def test_each_files_time_span_is_known_without_reading_left_out_rows_back(write, monkeypatch):
+    # `verify --stream` keeps each file's first and last timed lines, found among the lines a chunk
+    # keeps back. Zoned times are not in written order: the latest line is written 11:00Z, while
+    # one written 12:30+02:00 (10:30Z) looks later; the earliest sits mid-chunk
+    lines = [f"2025-11-08T09:{i // 60:02d}:{i % 60:02d}Z [WebSocket] Ping from user {i % 5:08x}-2c83-4bad-8bad-07374db7d79d - "
+             "connection refreshed" for i in range(40)]
+    lines[17] = "2025-11-08T12:30:00+02:00 [WebSocket] Ping from user 00000001-2c83-4bad-8bad-07374db7d79d - connection refreshed"
+    lines[18] = "2025-11-08T11:00:00Z [HTTP] GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)"
+    lines[25] = "2025-11-08T08:00:00Z [HTTP] GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)"
+    folder = write({"backend.log": "\n".join(lines) + "\n", "ios.log": (SEED / "ios.log").read_bytes()})
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 10)
+    every = ingest([str(folder)])
+    spilled = ingest([str(folder)], columns=CORRELATION_COLUMNS, keep=lambda stream: pl.lit(False), spill=True)
+    try:
+        spans = spilled.spans().sort("file")
+        assert spans.equals(every.spans().sort("file"))
+        backend = spans.filter(pl.col("file").str.ends_with("backend.log")).row(0, named=True)
+        assert (backend["lo"], backend["hi"]) == (dt.datetime(2025, 11, 8, 8, 0), dt.datetime(2025, 11, 8, 11, 0))
+        assert spilled.events.height < 20 and len(spilled.spill._parts[0]) == 4    # the rest written out
+    finally:
+        spilled.close()
+
+
+def test_lines_read_again_are_as_read_and_count_no_damage_twice(write, monkeypatch):
+    # the JSON and the report read quoted lines again, block by block: the same text, repaired
+    # nowhere, and the damage of the first reading is not counted again
+    data = "\r\n".join(fleet_lines(60)).encode().replace(b"connection", b"conn\xff\xfeection\x00", 7)
+    folder = write({"backend.log": b"\xef\xbb\xbf" + data[:-3]})
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest.sources"), "BLOCK_BYTES", 500)
+    result = ingest([str(folder)])
+    before = result.inputs[0].as_dict()
+    assert (before["bom"], before["invalid_utf8"], before["nul_bytes"], before["truncated_last_line"]) == (True, 14, 7, True)
+    back = result.texts.of(result.events.select("file", "line").reverse())
+    assert back["raw"].to_list() == result.events["raw"].reverse().to_list()
+    assert back["raw"].str.contains("\ufffd").sum() == 7 and not back["raw"].str.contains("\x00|\r|\ufeff").any()
+    assert result.inputs[0].as_dict() == before
+
+
 def test_rows_spilled_to_disk_as_parsed_are_the_whole_table(write, monkeypatch):
     # `events -o` writes a fleet's table without holding it: chunks whose lines all carry their own
     # date and time are finished and written as parsed; the rest (a stretch of time-only lines

@@ -89,6 +89,12 @@ class Ingested:
         yield self.events.clear() if first is None else first      # an empty table is one empty piece
         yield from pieces
 
+    def spans(self) -> pl.DataFrame:
+        """Each file's first and last time (``file`` as text, ``lo``, ``hi``), from ``events``
+        alone: lines left out never include a file's earliest or latest (see ``_leave_out``)."""
+        return self.events.group_by("file").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()).with_columns(
+            pl.col("file").cast(pl.String))
+
     def take_events(self) -> list[pl.DataFrame]:
         """The events table, handed over in a list (see ``frames.filter_handed_over``): this object
         no longer holds it."""
