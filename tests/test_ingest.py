@@ -240,6 +240,20 @@ def test_a_file_rewritten_after_reading_is_named_not_misquoted(write):
         result.texts.of(result.events.select("file", "line"))
 
 
+@pytest.mark.parametrize("chatter", [0, 30])
+def test_a_large_files_stream_is_told_by_its_first_lines_or_else_by_its_first_chunk(write, monkeypatch, chatter):
+    # a file parsed in chunks: its first lines tell its stream; where they name nothing either
+    # vocabulary knows, the whole first chunk does
+    lines = ["10:07:35 - NutritionViewModel: some unrelated chatter"] * chatter + \
+        ["10:07:29 - MealLogWebSocketClient: ✅ Pong received", "10:07:40 - NutritionViewModel: 🔄 Polling for updates (attempt 2)"] * 60
+    folder = write({"app.log": "\n".join(lines) + "\n"})
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 100)
+    monkeypatch.setattr(ingest_module, "STREAM_PROBE", 10)
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest.classify"), "STREAM_PROBE", 10)
+    s = ingest([str(folder)]).inputs[0]
+    assert (s.stream, s.events, s.kinds["client.pong_received"]) == ("ios", 120, 60)
+
+
 def test_forced_stream_wins_over_content(write):
     folder = write({"odd.log": "10:07:26 - [HTTP] POST /api/v1/meal-logs/natural - 201\n"})
     path = str(folder / "odd.log")

@@ -18,7 +18,7 @@ import polars as pl
 from ..frames import mapped, owned_strings
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
-from .classify import attach, classify, detect_stream, pattern_ids_of
+from .classify import STREAM_PROBE, attach, classify, detect_stream, pattern_ids_of, vocabulary_stream
 from .envelope import parse_envelopes
 from .formats import Formats, load_formats
 from .repair import repair_mask
@@ -295,7 +295,9 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
         for block in blocks:
             for start in range(0, max(block.height, 1), CHUNK_LINES):
                 chunk, done = block.slice(start, CHUNK_LINES), None
-                if stream is None:                 # the first chunk tells the stream
+                if stream is None:      # its first lines tell the stream (all of the first chunk if they tie)
+                    stream = vocabulary_stream(envelopes(chunk.head(STREAM_PROBE))[0], pack)
+                if stream is None:
                     done = envelopes(chunk)
                     stream = detect_stream(done[0], pack)
                 pending.append(pool.submit(job, chunk, done, next(numbers)))

@@ -19,26 +19,32 @@ from .timestamps import parse_iso
 _STREAM_HINT = {"go-log": "backend", "go-log-prefix": "backend", "journald-short-iso": "backend", "fly": "backend",
                 "aws-logs-tail": "backend", "loki": "backend", "logfmt": "backend",
                 "logshow": "ios", "logshow-compact": "ios", "xcode-nslog": "ios"}
-_PROBE = 5000
+STREAM_PROBE = 5000      # lines that tell a file's stream, unless their vocabularies tie
 
 
 def detect_stream(frame: pl.DataFrame, pack: Pack) -> str:
     """``ios`` or ``backend`` by which vocabulary recognises more of the file's messages."""
-    for probe in (frame.head(_PROBE), frame):
-        counts = {s: int(kinds(probe, pack, s).is_not_null().sum()) for s in ("ios", "backend")}
-        if counts["ios"] != counts["backend"]:
-            return max(counts, key=counts.get)
+    for probe in (frame.head(STREAM_PROBE), frame):
+        told = vocabulary_stream(probe, pack)
+        if told is not None:
+            return told
         if probe.height == frame.height:
             break
-    hints = frame["envelope"].head(_PROBE).str.split("+").list.last().replace_strict(_STREAM_HINT, default=None)
+    hints = frame["envelope"].head(STREAM_PROBE).str.split("+").list.last().replace_strict(_STREAM_HINT, default=None)
     top = hints.drop_nulls().mode()
     if len(top) == 1:
         return top[0]
     # Go loggers write `[Component]`, Swift prints `TypeName: `
-    text = frame["text"].head(_PROBE)
+    text = frame["text"].head(STREAM_PROBE)
     go = int(text.str.contains(r"\[[A-Za-z][\w.-]*\] ").sum())
     swift = int(text.str.contains(r"\b[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+: ").sum())
     return "backend" if go > swift else "ios" if swift > go else "unknown"
+
+
+def vocabulary_stream(frame: pl.DataFrame, pack: Pack) -> str | None:
+    """The stream whose vocabulary recognises more of ``frame``'s messages; None on a tie."""
+    counts = {s: int(kinds(frame, pack, s).is_not_null().sum()) for s in ("ios", "backend")}
+    return None if counts["ios"] == counts["backend"] else max(counts, key=counts.get)
 
 
 def kinds(frame: pl.DataFrame, pack: Pack, stream: str) -> pl.Series:
