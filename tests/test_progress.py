@@ -1,6 +1,8 @@
 """Progress is reported by stage, and silent unless stderr is a terminal."""
 from __future__ import annotations
 
+import importlib
+
 from logcheck import ingest
 from logcheck.progress import Progress
 
@@ -31,3 +33,15 @@ def test_stages_and_counts_are_reported():
 def test_cli_is_silent_on_stderr_when_not_a_terminal(run):
     code, _, err = run("events", SAMPLES / "incident-2025-11-08", "--summary")
     assert code == 0 and err == ""
+
+
+def test_small_files_parsed_beside_a_large_one_leave_its_count_alone(monkeypatch):
+    # the client logs are parsed as one batch while the fleet log goes chunk by chunk: the bar
+    # shown is the large file's, and it counts that file's lines only
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest"), "CHUNK_LINES", 300)
+    rec = Recorder()
+    result = ingest([str(SAMPLES / "fleet-json")], progress=rec)
+    large = [s for s in result.inputs if s.lines >= 300]
+    assert large and len(large) < len(result.inputs)
+    parsed = {n: rec.done[n] for n, _, _ in rec.stages if n.startswith("parsing ")}
+    assert parsed == {f"parsing {s.path}": s.lines for s in large}

@@ -173,22 +173,27 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
         if reader.damage.skipped:
             summary.warnings.append(f"{reader.damage.skipped} file skipped")
         parsed.append((reader, first, summary))
-    # small files parsed together, a batch at a time; large ones block by block, in chunks on all cores
-    small = [i for i, (r, f, s) in enumerate(parsed) if not s.damage.skipped and r.complete and f.height < CHUNK_LINES]
-    batch, done = _parse_small([(i, parsed[i][1], parsed[i][0].source.stream) for i in small], pack, formats, columns, progress)
+    # small files parsed together, as one batch, beside the large ones, which go block by block, in chunks on
+    # all cores (the batch alone would leave a core idle); the large files' progress is the one shown
+    read = [i for i, (_, _, s) in enumerate(parsed) if not s.damage.skipped]
+    small = [i for i in read if parsed[i][0].complete and parsed[i][1].height < CHUNK_LINES]
+    large = sorted(set(read) - set(small))
     left_out: dict[int, pl.DataFrame] = {}
-    for i, (reader, frame, summary) in enumerate(parsed):
-        if summary.damage.skipped:
-            continue
-        if i in done:
-            frame = _EMPTY      # its rows are in the batch
-            summary.stream, summary.repaired_lines = done[i]
-        else:
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        batched = aside.submit(_parse_small, [(i, parsed[i][1], parsed[i][0].source.stream) for i in small], pack,
+                               formats, columns, SILENT if large else progress)
+        for i in large:
+            reader, frame, summary = parsed[i]
             progress.stage(f"parsing {reader.name}", total=reader.estimated_lines(frame))
             writer = spilled.writer(i, _finisher(pack, date, summary.path, columns)) if spilled else None
             frame, summary.stream, summary.repaired_lines, left_out[i] = _parse(
                 itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress, writer)
-        parsed[i] = (reader, frame, summary)
+            parsed[i] = (reader, frame, summary)
+        batch, done = batched.result()
+    for i in done:
+        reader, _, summary = parsed[i]
+        summary.stream, summary.repaired_lines = done[i]
+        parsed[i] = (reader, _EMPTY, summary)      # its rows are in the batch
     texts = Texts([r for r, _, _ in parsed])
 
     progress.stage("dating lines", total=None)
