@@ -134,3 +134,18 @@ def test_one_stream_alone_or_no_line_at_all_is_verified_alike(tmp_path, small_ch
     whole = verify([str(tmp_path)])
     assert whole.verdict == "inconclusive"
     _same(whole, verify_stream([str(tmp_path)], partitions=3))
+
+
+def test_meal_ids_are_not_kept_by_polars_for_the_rest_of_the_run(tmp_path, small_chunks):
+    # polars keeps every category value it has seen for as long as it runs, and a fleet names more
+    # meals the longer its logs: --stream holds them as text. Users stay categories (a fleet's are few)
+    s = Scenario(bug=True, users=4, minutes=8, seed=90210, client_logs=2)    # ids no other test sees
+    files, _ = simulate(s, ios_format="xcode", backend_format="go-log-prefix")
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    alive = pl.Series(["x"], dtype=pl.Categorical)     # polars drops its categories once no data uses them
+    decisions = verify_stream([str(tmp_path)], partitions=2).decisions
+    meals, users = {d["meal"] for d in decisions} - {None}, {d["user"] for d in decisions}
+    seen = pl.Categories()      # the global categories, as `alive` keeps them
+    assert meals and not any(m in seen for m in meals)
+    assert users and all(u in seen for u in users) and alive.len()

@@ -64,8 +64,8 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None, known:
     warnings += w
     user, prefix, meal = pl.col("user"), pl.col("user_prefix"), pl.col("meal")
 
-    same = events["user"].dtype     # ids as written are categories (verify) or text: one type for both
-    start = events.select(uid=pl.coalesce(user, prefix).cast(same), meal_id=meal.cast(same))
+    # ids as written are categories (verify) or text, meal ids in their own type (text with --stream)
+    start = events.select(uid=pl.coalesce(user, prefix).cast(events["user"].dtype), meal_id=meal)
     frame = events.with_columns(
         uid=_put(events, start["uid"], user.is_null(), users.rename({"prefix": "user_prefix"}), "user_prefix"),
         meal_id=_put(events, start["meal_id"], meal.is_not_null(), meals.rename({"prefix": "meal"}), "meal"))
@@ -85,8 +85,8 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None, known:
         prefix=pl.col("uid").first().cast(pl.String).str.slice(0, 8), files=pl.col("file").sort(), events=pl.col("len").sum()
     ).sort("events", "uid", descending=[True, False])
     # ids as written are resolved into uid and meal_id now: a fleet's rows need not carry both;
-    # as categories, 4 bytes a row, not a 36-character string (20,000 users over 10M rows)
-    frame = frame.drop("user", "user_prefix", "meal").with_columns(pl.col("uid", "meal_id").cast(pl.Categorical))
+    # users as categories, 4 bytes a row, not a 36-character string (20,000 users over 10M rows)
+    frame = frame.drop("user", "user_prefix", "meal").with_columns(pl.col("uid").cast(pl.Categorical))
     return Identity(frame, summary, files, warnings)
 
 

@@ -123,6 +123,7 @@ def ingest(
     date: dt.date | None = None,
     streams: dict[str, str] | None = None,
     columns: tuple[str, ...] | None = None,
+    categories: tuple[str, ...] | None = None,
     keep: Callable[[str], pl.Expr] | None = None,
     spill: bool = False,
     progress: Progress = SILENT,
@@ -134,8 +135,10 @@ def ingest(
         pack: the rule pack whose vocabulary classifies messages.
         date: the date of time-only lines (``--date``); otherwise inferred.
         streams: ``{path: "ios" | "backend"}`` to force a file's stream.
-        columns: only these of ``EVENT_COLUMNS`` (with ``file`` and ``kind`` as categories), for
-            callers that read a few: a fleet's full table is several times the size of its file.
+        columns: only these of ``EVENT_COLUMNS``, for callers that read a few: a fleet's full
+            table is several times the size of its file.
+        categories: with ``columns``, those held as categories (by default ``LEAN_CATEGORIES``);
+            polars keeps every value it has seen of them for as long as it runs.
         keep: ``keep(stream)`` says which lines the caller needs (over ``kind`` and ``user``); the
             others may be left out where that changes nothing else: chunks of a large file in
             which every line has its own date and time. They are still counted in the summary.
@@ -151,7 +154,9 @@ def ingest(
     if spill and keep is None:
         keep = none_kept                    # every line that can be written out is
     try:
-        return _read(paths, pack, formats, date, streams, columns, keep, spilled, progress)
+        shape = None if columns is None else {c: pl.Categorical if c in (categories or LEAN_CATEGORIES) else t
+                                              for c, t in EVENT_COLUMNS.items() if c in columns}
+        return _read(paths, pack, formats, date, streams, shape, keep, spilled, progress)
     except BaseException:
         if spilled is not None:     # what was written is of no use to anyone
             spilled.close()
@@ -159,7 +164,7 @@ def ingest(
 
 
 def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, streams: dict[str, str] | None,
-          columns: tuple[str, ...] | None, keep: Callable[[str], pl.Expr] | None, spilled: Spill | None,
+          columns: dict[str, pl.DataType] | None, keep: Callable[[str], pl.Expr] | None, spilled: Spill | None,
           progress: Progress) -> Ingested:
     """:func:`ingest`'s work, once its options are settled."""
     parsed: list[tuple[Reader, pl.DataFrame, InputSummary]] = []
@@ -225,7 +230,7 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
 
 
 def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date: dt.date | None,
-                  fallback: dt.date | None, columns: tuple[str, ...] | None
+                  fallback: dt.date | None, columns: dict[str, pl.DataType] | None
                   ) -> tuple[dict[int, pl.DataFrame], dict[int, str], dict[int, pl.DataFrame]]:
     """The small files' batch (see :func:`_parse_small`) dated, counted and finished in one go,
     then told apart: each file's table, date warning and tally, by its ``_src``."""
@@ -240,7 +245,7 @@ def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date:
     return {i: table for (i,), table in parts.items()}, warnings, {i: tally for (i,), tally in counts.items()}
 
 
-def _finisher(pack: Pack, date: dt.date | None, name: str, columns: tuple[str, ...] | None
+def _finisher(pack: Pack, date: dt.date | None, name: str, columns: dict[str, pl.DataType] | None
               ) -> Callable[[pl.DataFrame, str], pl.DataFrame]:
     """Finish lines that ``_leave_out`` let go as the whole-file steps would have: they continue
     nothing and have their own date and time, so these steps need nothing beyond them."""
@@ -251,8 +256,8 @@ def _finisher(pack: Pack, date: dt.date | None, name: str, columns: tuple[str, .
 
 
 CHUNK_LINES = 400_000
-# with ``columns``: few values over millions of rows, 4 bytes a row rather than a string each
-# (a 10M-line fleet names 20,000 users)
+# with ``columns``, by default: few values over millions of rows, 4 bytes a row rather than a
+# string each (a 10M-line fleet names 20,000 users)
 LEAN_CATEGORIES = ("file", "kind", "user", "user_prefix", "meal")
 _EMPTY = pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
@@ -264,7 +269,7 @@ def none_kept(stream: str) -> pl.Expr:
 
 
 def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced: str | None,
-           columns: tuple[str, ...] | None = None, keep: Callable[[str], pl.Expr] | None = None,
+           columns: dict[str, pl.DataType] | None = None, keep: Callable[[str], pl.Expr] | None = None,
            progress: Progress = SILENT, spill: Callable[[int, pl.DataFrame, str], None] | None = None,
            ) -> tuple[pl.DataFrame, str, int, pl.DataFrame]:
     """Repair, envelopes and classification of a file's blocks, in chunks of lines on a thread
@@ -359,7 +364,7 @@ def _summarise(summary: InputSummary, tally: pl.DataFrame) -> None:
 
 
 def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
-                columns: tuple[str, ...] | None = None) -> pl.DataFrame:
+                columns: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
     """Kinds, fields, context and each line's own time; the repaired text is no longer needed.
 
     With ``columns``, what no later step reads goes now, chunk by chunk: the message stays only
@@ -372,7 +377,7 @@ def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, 
     unread = [c for c in ("level", "component", "method", "path", "status", "raw", "code", "reason", "attempt")
               if c not in columns]
     msg = pl.col("msg") if "message" in columns else pl.when(pl.col("continuation")).then(pl.col("msg"))
-    ids = [pl.col(c).cast(pl.Categorical) for c in ("user", "user_prefix", "meal") if c in columns]
+    ids = [pl.col(c).cast(pl.Categorical) for c in ("user", "user_prefix", "meal") if columns.get(c) == pl.Categorical]
     return frame.drop(unread).with_columns(*ids, msg=msg, kind=pl.col("kind").cast(pl.Categorical),
                                            envelope=pl.col("envelope").cast(pl.Categorical))
 
@@ -385,7 +390,7 @@ def _envelopes(frame: pl.DataFrame, formats: Formats) -> tuple[pl.DataFrame, pl.
 
 
 def _parse_small(items: list[tuple[int, pl.DataFrame, str | None]], pack: Pack, formats: Formats,
-                 columns: tuple[str, ...] | None = None, progress: Progress = SILENT
+                 columns: dict[str, pl.DataType] | None = None, progress: Progress = SILENT
                  ) -> tuple[pl.DataFrame, dict[int, tuple[str, int]]]:
     """Many small files (a fleet's client logs) parsed as one frame, told apart by ``_src`` (their
     ``items`` key): the same result as file by file, without paying each polars step once per
@@ -428,13 +433,11 @@ def with_messages(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(component=parsed["component"], message=parsed["msg"])
 
 
-def _finish(frame: pl.DataFrame, name: str | pl.Expr, stream: str | pl.Expr, columns: tuple[str, ...] | None = None,
+def _finish(frame: pl.DataFrame, name: str | pl.Expr, stream: str | pl.Expr, columns: dict[str, pl.DataType] | None = None,
             keep: tuple[str, ...] = ()) -> pl.DataFrame:
     """The table's rows, in its columns and types: ``name`` and ``stream`` are a file's (or, as
     expressions, a batch's per row); ``keep``: columns kept beside them (a batch's ``_src``)."""
-    wanted = {c: t for c, t in EVENT_COLUMNS.items() if columns is None or c in columns}
-    if columns is not None:
-        wanted.update({c: pl.Categorical for c in LEAN_CATEGORIES if c in wanted})
+    wanted = EVENT_COLUMNS if columns is None else columns
     if not frame.width:
         return pl.DataFrame(schema=wanted)
     frame = frame.with_columns(file=name if isinstance(name, pl.Expr) else pl.lit(name),
