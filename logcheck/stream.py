@@ -10,8 +10,9 @@ on its own, and let go; the measures merge (see ``evaluate.tally``) and are judg
 
 In memory at once: one partition's lines, the client logs, and what still grows with the input:
 the lines that link meals (processing, completion and decision lines, about a quarter of a
-fleet's events, linked in one piece), the decisions' JSON columns, and polars' cache of the ids
-seen. Peak RSS at 1M, 10M and 30M fleet lines: 0.64, 1.00 and 1.36 GB (``verify``: 0.62, 1.30, 3.31).
+fleet's events, linked in one piece) and the decisions' JSON columns. Meal ids are text, not
+categories (see ``_CATEGORIES``). Peak RSS at 10M and 30M fleet lines: 0.92 and 1.42 GB
+(``verify``: 1.39 and 3.3).
 """
 from __future__ import annotations
 

@@ -137,8 +137,8 @@ def ingest(
         streams: ``{path: "ios" | "backend"}`` to force a file's stream.
         columns: only these of ``EVENT_COLUMNS``, for callers that read a few: a fleet's full
             table is several times the size of its file.
-        categories: with ``columns``, those held as categories (by default ``LEAN_CATEGORIES``);
-            polars keeps every value it has seen of them for as long as it runs.
+        categories: with ``columns``, those held as categories (by default ``LEAN_CATEGORIES``):
+            polars keeps every value it has seen of them while any categorical data lives.
         keep: ``keep(stream)`` says which lines the caller needs (over ``kind`` and ``user``); the
             others may be left out where that changes nothing else: chunks of a large file in
             which every line has its own date and time. They are still counted in the summary.
@@ -154,9 +154,10 @@ def ingest(
     if spill and keep is None:
         keep = none_kept                    # every line that can be written out is
     try:
-        shape = None if columns is None else {c: pl.Categorical if c in (categories or LEAN_CATEGORIES) else t
+        categories = LEAN_CATEGORIES if categories is None else categories
+        types = None if columns is None else {c: pl.Categorical if c in categories else t
                                               for c, t in EVENT_COLUMNS.items() if c in columns}
-        return _read(paths, pack, formats, date, streams, shape, keep, spilled, progress)
+        return _read(paths, pack, formats, date, streams, types, keep, spilled, progress)
     except BaseException:
         if spilled is not None:     # what was written is of no use to anyone
             spilled.close()
@@ -166,7 +167,7 @@ def ingest(
 def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, streams: dict[str, str] | None,
           columns: dict[str, pl.DataType] | None, keep: Callable[[str], pl.Expr] | None, spilled: Spill | None,
           progress: Progress) -> Ingested:
-    """:func:`ingest`'s work, once its options are settled."""
+    """:func:`ingest`'s work, once its options are settled (``columns``: each wanted column's type)."""
     parsed: list[tuple[Reader, pl.DataFrame, InputSummary]] = []
     blocks: dict[int, Iterator[pl.DataFrame]] = {}
     for i, source in enumerate(expand(paths, streams)):
