@@ -10,8 +10,8 @@ import polars as pl
 from .align import estimate_clock, on_server_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
-from .frames import filter_handed_over, take
-from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
+from .frames import filter_handed_over, mapped, take
+from .ingest import LEAN_CATEGORIES, InputSummary, ingest, time_spans, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
 from .progress import SILENT, Progress
@@ -91,15 +91,21 @@ def for_correlation(events: pl.DataFrame | list[pl.DataFrame], pack: Pack) -> pl
     name a user (a fleet's HTTP access lines are neither, and a third of its lines); and the first
     and last timed lines of each file, which bound the time the file covers.
     """
+    table = take(events)
+    keep = kept_lines(pack, time_spans(table))
+    box = [table.select(CORRELATION_COLUMNS)]
+    del table       # the list is then the table's last holder
+    return filter_handed_over(box, keep).with_columns(
+        pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
+
+
+def kept_lines(pack: Pack, spans: pl.DataFrame) -> pl.Expr:
+    """The lines :func:`for_correlation` keeps, told line by line: those correlation reads, and
+    each file's first and last timed lines (``spans``: see ``ingest.time_spans``)."""
     ts = pl.col("ts")
-    edge = (ts == ts.min().over("file")) | (ts == ts.max().over("file"))
-    return filter_handed_over([take(events).select(CORRELATION_COLUMNS)], correlated_lines(pack) | edge.fill_null(False)
-                              ).with_columns(pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
-
-
-def correlated_lines(pack: Pack) -> pl.Expr:
-    """The lines correlation reads, but for each file's first and last (see :func:`for_correlation`)."""
-    return pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
+    edge = (ts == mapped("file", spans, "lo")) | (ts == mapped("file", spans, "hi"))
+    read = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
+    return read | edge.fill_null(False)
 
 
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:

@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from .align import apply_clock, estimate_clock, on_server_clock
-from .api import CORRELATION_COLUMNS, correlated_lines, in_window, load, settled
+from .api import CORRELATION_COLUMNS, in_window, kept_lines, load, settled
 from .correlate import correlate
 from .correlate.identity import (
     LINKED_KINDS,
@@ -44,8 +44,8 @@ from .frames import ahead, mapped, scatter_rows
 from .ingest import LEAN_CATEGORIES, ingest, none_kept
 from .packs import Pack
 
-# meal ids stay text: polars keeps every category it has seen for as long as it runs, and a fleet
-# names a meal or two per user a minute (0.12 GB of them after reading 10M lines)
+# meal ids stay text: polars keeps every category it has seen while any categorical data lives
+# (here: all run long), and a fleet names more meals the longer it logs (0.1 GB after 10M lines)
 _CATEGORIES = tuple(c for c in LEAN_CATEGORIES if c != "meal")
 # lines of input per partition: a 10M-line fleet log and 100 client logs are read back in 6 (each about 2 million
 # lines' worth of events in memory, not 10)
@@ -68,19 +68,18 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
     try:
         inputs = ingested.inputs
         progress.stage("working out the clock and the ids", total=None)
-        kept = _kept(ingested.spans(), pack)
+        kept = kept_lines(pack, ingested.spans())
         whole = _whole(ahead(batch.filter(kept) for batch in ingested.batches()), ingested.table().filter(kept), inputs,
                        users, o.offsets, o.zones, window)
         count = partitions or max(1, math.ceil(sum(s.lines for s in inputs) / PARTITION_LINES))
         progress.stage(f"writing the lines of {count} parts of the users", total=None)
         batches = ahead(batch.filter(kept) for batch in ingested.batches())
         folder = _write_parts(batches, whole, count, ingested.spill.folder / "parts")
+        # parts with nobody in them are skipped; inputs without a line are still judged, once, on nothing
+        parts = [w for w in (sorted(folder.glob(f"{p:04d}-*.parquet")) for p in range(count)) if w] or [[]]
         measured, warnings = [], []
-        for p in range(count):
-            progress.stage(f"correlating part {p + 1} of {count} of the users", total=None)
-            written = sorted(folder.glob(f"{p:04d}-*.parquet"))
-            if not written and (measured or p < count - 1):
-                continue        # nobody in this part (inputs without a line are still judged, once)
+        for p, written in enumerate(parts):
+            progress.stage(f"correlating part {p + 1} of {len(parts)} of the users", total=None)
             lines = pl.concat([pl.read_parquet(f) for f in written]) if written else ingested.events.clear()
             events = on_server_clock(lines, whole.clock)
             del lines
@@ -148,14 +147,6 @@ def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, u
 
 _LINK_COLUMNS = ("file", "line", "ts", "stream", "kind", "user", "user_prefix", "meal")
 _LINKING = pl.col("kind").is_in(LINKED_KINDS) & (pl.col("stream") != "ios")
-
-
-def _kept(spans: pl.DataFrame, pack: Pack) -> pl.Expr:
-    """Which lines :func:`logcheck.api.for_correlation` keeps, told line by line: the lines
-    correlation reads and each file's first and last timed lines (``spans``: ``Ingested.spans``)."""
-    ts = pl.col("ts")
-    edge = ((ts == mapped("file", spans, "lo")) | (ts == mapped("file", spans, "hi"))).fill_null(False)
-    return correlated_lines(pack) | edge
 
 
 def _clock_rows(files: pl.DataFrame, client: pl.DataFrame, order: list[str]) -> pl.DataFrame:

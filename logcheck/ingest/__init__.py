@@ -26,7 +26,7 @@ from .sources import Damage, Reader, Texts, expand
 from .spill import Spill
 from .timestamps import anchor_date, anchor_dates, assign, assign_files, row_times
 
-__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "with_messages", "none_kept", "EVENT_COLUMNS"]
+__all__ = ["Ingested", "InputSummary", "ingest", "read_events", "time_spans", "with_messages", "none_kept", "EVENT_COLUMNS"]
 
 EVENT_COLUMNS = {
     "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_digits": pl.UInt8, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
@@ -90,10 +90,9 @@ class Ingested:
         yield from pieces
 
     def spans(self) -> pl.DataFrame:
-        """Each file's first and last time (``file`` as text, ``lo``, ``hi``), from ``events``
-        alone: lines left out never include a file's earliest or latest (see ``_leave_out``)."""
-        return self.events.group_by("file").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()).with_columns(
-            pl.col("file").cast(pl.String))
+        """:func:`time_spans` of every row, from ``events`` alone: lines left out or written to
+        disk never include a file's earliest or latest (see ``_leave_out``)."""
+        return time_spans(self.events)
 
     def take_events(self) -> list[pl.DataFrame]:
         """The events table, handed over in a list (see ``frames.filter_handed_over``): this object
@@ -109,6 +108,11 @@ class Ingested:
     def unrecognised(self) -> pl.DataFrame:
         """Lines neither events nor context: ``file``, ``line``, ``raw``."""
         return self.events.filter(pl.col("kind").is_null() & ~pl.col("context")).select("file", "line", "raw")
+
+
+def time_spans(events: pl.DataFrame) -> pl.DataFrame:
+    """Each file's first and last time: ``file`` (text), ``lo``, ``hi``."""
+    return events.group_by("file").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()).with_columns(pl.col("file").cast(pl.String))
 
 
 def read_events(paths: list[str] | str, pack: str | Pack = "ws-registry", **options) -> pl.DataFrame:

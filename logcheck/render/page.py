@@ -193,9 +193,8 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
     table = result.decision_rows
     decisions = result.decisions_of(table.head(DECISION_ROWS))
     figures, rest = ([], 0)
-    if incident is None:    # verify --stream: the correlated tables were never whole
-        charts = False
-    if charts:
+    streamed = incident is None     # verify --stream: the correlated tables were never whole
+    if charts and not streamed:
         figures, rest = user_charts(incident, result)
         chart = impact_chart(incident)
         if chart:
@@ -213,7 +212,7 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
         title=f"logcheck: {result.pack['name']} - {result.verdict}",
         verdict=result.verdict, verdict_style=VERDICT_STYLE[result.verdict], reason=result.reason,
         criteria=[_criterion(c) for c in result.criteria], discriminating=_criterion(result.discriminating),
-        excerpts=_excerpts(result, incident) if incident is not None else [],
+        excerpts=[] if streamed else _excerpts(result, incident),
         decisions=[dict(d, where=_where(d["evidence"][0]["file"], d["evidence"][0]["line"]),
                         why=(f"{d['evidence'][1]['role']} {d['evidence'][1]['seconds_before']:.1f} s before at "
                              f"{_where(d['evidence'][1]['file'], d['evidence'][1]['line'])}") if len(d["evidence"]) > 1 else "",
@@ -221,6 +220,6 @@ def build_page(result: Result, incident, charts: bool = True) -> Page:
                    for d in decisions],
         decisions_more=max(0, table.height - DECISION_ROWS), decision_counts=result.decision_counts(),
         impact=_impact(result), charts=figures, users_not_charted=rest, inputs=inputs, clock=clock,
-        warnings=result.warnings, repro=repro, streamed=incident is None,
+        warnings=result.warnings, repro=repro, streamed=streamed,
         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
