@@ -69,12 +69,13 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
         inputs = ingested.inputs
         progress.stage("working out the clock and the ids", total=None)
         kept = kept_lines(pack, ingested.spans())
-        whole = _whole(ahead(batch.filter(kept) for batch in ingested.batches()), ingested.table().filter(kept), inputs,
-                       users, o.offsets, o.zones, window)
+        whole, links = _whole(ahead(batch.filter(kept) for batch in ingested.batches()), ingested.table().filter(kept),
+                              inputs, users, o.offsets, o.zones, window)
         count = partitions or max(1, math.ceil(sum(s.lines for s in inputs) / PARTITION_LINES))
         progress.stage(f"writing the lines of {count} parts of the users", total=None)
         batches = ahead(batch.filter(kept) for batch in ingested.batches())
-        folder = _write_parts(batches, whole, count, ingested.spill.folder / "parts")
+        folder = _write_parts(batches, whole, links, count, ingested.spill.folder / "parts")
+        del links       # a row per linked line: not held while the parts are judged
         # parts with nobody in them are skipped; inputs without a line are still judged, once, on nothing
         parts = [w for w in (sorted(folder.glob(f"{p:04d}-*.parquet")) for p in range(count)) if w] or [[]]
         measured, warnings = [], []
@@ -94,8 +95,9 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
         # in the order one pass gives them: prefixes (by prefix), then meals, then client files
         warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings] + sorted(warnings) + whole.warnings
         progress.close()
-        return judge(merge_measured(measured), pack, inputs, whole.clock, warnings, ingested.texts, window=window,
-                     command=command)
+        merged = merge_measured(measured)
+        measured.clear()        # the parts' decisions, now in ``merged``: not held twice while judged
+        return judge(merged, pack, inputs, whole.clock, warnings, ingested.texts, window=window, command=command)
     finally:
         ingested.close()
 
@@ -110,15 +112,15 @@ class _Whole:
     ids: pl.DataFrame                   # every user id and prefix as written
     meals: pl.DataFrame                 # meal prefix -> full id
     owners: dict[str, str | None]       # client file -> its user
-    links: pl.DataFrame                 # the linked server lines, in order: line, _uid, _meal
     warnings: list[str]                 # of meals and client files
 
 
 def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, users: dict[str, str] | None,
-           offsets: dict[str, str] | None, zones: dict[str, str] | None, window: tuple) -> _Whole:
+           offsets: dict[str, str] | None, zones: dict[str, str] | None, window: tuple) -> tuple[_Whole, pl.DataFrame]:
     """Worked out from the lines correlation reads: ``batches`` of them, in the order the parts
     will be written in, or ``facts``, the same lines as one query (for the window's end).
-    A chunk at a time: polars queries run side by side (collect_all) held 0.4 GB more at 10M."""
+    A chunk at a time: polars queries run side by side (collect_all) held 0.4 GB more at 10M.
+    Also the linked server lines, in that order: ``line``, ``_uid``, ``_meal`` (see :func:`_write_parts`)."""
     client, links, ids, meals, files, bounds = [], [], [], [], [], []
     backend = (pl.col("stream") == "backend") & pl.col("ts").is_not_null()
     for batch in batches:
@@ -138,11 +140,12 @@ def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, u
     user_table, _ = user_prefixes(ids)     # each part warns of its own
     meal_table, warnings = meal_prefixes(meals["meal"])
     del meals
-    linked = resolve(pl.concat([client.select(_LINK_COLUMNS), links]), users, Known(users=user_table, meals=meal_table))
+    box = [pl.concat([client.select(_LINK_COLUMNS), links])]
     del client, links
+    linked = resolve(box.pop(), users, Known(users=user_table, meals=meal_table))
     # what a part's lines take of the linking: ids stay categories (text and back was half the time)
     links = linked.events.filter(_LINKING).select("line", _uid=pl.col("uid").cast(pl.Categorical), _meal="meal_id")
-    return _Whole(clock, span, end, ids, meal_table, linked.files, links, warnings + linked.warnings)
+    return _Whole(clock, span, end, ids, meal_table, linked.files, warnings + linked.warnings), links
 
 
 _LINK_COLUMNS = ("file", "line", "ts", "stream", "kind", "user", "user_prefix", "meal")
@@ -182,12 +185,12 @@ def _backend_times(facts: pl.LazyFrame, bounds: pl.DataFrame, clock: pl.DataFram
     return (lo, hi), end
 
 
-def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, count: int, folder: Path) -> Path:
+def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, links: pl.DataFrame, count: int, folder: Path) -> Path:
     """Each part's lines to its own files in ``folder``, in their order, a batch of lines at a time.
 
     Lines get the user and meal that linking gave them (as if written: a part's correlation must
     not link them anew, see ``Known.linked``), then their part: by the first 8 characters of their
-    user's id (client lines: their file's owner's). ``whole.links`` has the linked lines in the
+    user's id (client lines: their file's owner's). ``links`` has the linked lines in the
     batches' order, so each batch takes the next of them by position, not by a join (a join
     keeping order holds the whole table; so does polars' partitioned sink, a buffer per part; and
     its streamed batches pile up when they come faster than they are written)."""
@@ -204,7 +207,7 @@ def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, count: int, fol
     taken = 0
     for k, batch in enumerate(batches):
         at = batch.select(_LINKING.arg_true()).to_series()
-        mine = whole.links.slice(taken, at.len()).with_columns(_row=at)
+        mine = links.slice(taken, at.len()).with_columns(_row=at)
         taken += at.len()
         if not mine["line"].equals(batch["line"].gather(at)):       # the two reads of the lines disagree
             raise RuntimeError("verify --stream: the linked lines are not in the order of the lines read back")

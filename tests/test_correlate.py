@@ -253,3 +253,37 @@ def test_a_kind_seen_only_on_lines_left_out_is_not_called_silent(write, monkeypa
     assert result.incident.inputs[0].kinds["server.http"] == 1
     assert "vocabulary server.http matched 0 lines" not in result.warnings
     assert "vocabulary server.notify_sent matched 0 lines" in result.warnings
+
+
+def test_server_lines_without_ids_take_them_by_meal_file_and_time(write):
+    """Completions and decisions that name no meal or user take them from the lines they follow,
+    in their own file only; ties in time go to the later line (whole-second logs tie often)."""
+    u1, u2, u3 = (f"{d * 8}-aaaa-4bbb-8ccc-00000000000{d}" for d in "123")
+    meal_a, meal_b, meal_c = (f"{d * 8}-0000-4000-8000-00000000000{i}" for i, d in enumerate("abc", 1))
+    connected = [f"[WebSocket] 2025/11/08 10:04:0{i} User {u} connected - added to registry" for i, u in enumerate((u1, u2, u3))]
+    folder = write({
+        "api-1.log": "\n".join(connected + [
+            f"[MealLogAI] 2025/11/08 10:05:00 Processing meal log {meal_a[:8]}... for user {u1[:8]}...",
+            f"[MealLogAI] 2025/11/08 10:05:00 Processing meal log {meal_b[:8]}... for user {u2[:8]}...",
+            f"[MealLogAI] 2025/11/08 10:05:03 Successfully completed processing meal log {meal_a[:8]}...",   # by its meal: u1
+            f"[MealLogAI] 2025/11/08 10:05:03 ❌ User {u1[:8]}... not connected to WebSocket, skipping notification",
+            "[MealLogAI] 2025/11/08 10:05:06 Successfully completed processing",      # the later of the tied processings: u2
+            "[MealLogAI] 2025/11/08 10:05:06 ✅ User is connected - sending notification",
+        ]) + "\n",
+        "api-2.log": "\n".join([
+            "[MealLogAI] 2025/11/08 10:05:05 Successfully completed processing",      # no processing here: the next decision's
+            f"[MealLogAI] 2025/11/08 10:05:07 ❌ User {u3} not connected to WebSocket, skipping notification",
+            f"[MealLogAI] 2025/11/08 10:05:20 Successfully completed processing meal log {meal_c}",  # nobody's: no decision within 5 s
+            f"[MealLogAI] 2025/11/08 10:05:30 ❌ User {u1[:8]}... not connected to WebSocket, skipping notification",
+        ]) + "\n",
+        # an earlier processing of the same meal, for someone else: a completion naming a meal takes its last processing
+        "api-3.log": f"[MealLogAI] 2025/11/08 10:04:50 Processing meal log {meal_a[:8]}... for user {u3[:8]}...\n",
+    })
+    incident = load([str(folder)])
+    got = {(Path(r["file"]).name, r["line"]): (r["uid"], r["meal_id"]) for r in incident.decisions.iter_rows(named=True)}
+    # meals named by prefix only stay prefixes (no line names them in full)
+    assert got == {("api-1.log", 7): (u1, meal_a[:8]), ("api-1.log", 9): (u2, meal_b[:8]),
+                   ("api-2.log", 2): (u3, None), ("api-2.log", 4): (u1, meal_c)}
+    completions = incident.events.filter(pl.col("kind") == "server.meal_completed").sort("file", "line")
+    assert completions.select(pl.col("uid").cast(pl.String), "meal_id").rows() == [
+        (u1, meal_a[:8]), (u2, meal_b[:8]), (u3, None), (None, meal_c)]

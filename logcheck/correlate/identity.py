@@ -121,39 +121,36 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
 
     A completion without an id belongs to the latest ``Processing meal log`` of the same file;
     a completion with an id to that meal's processing; a decision without a user to the latest
-    completion of the same file. Worked out on those lines only, then put back in one step.
+    completion of the same file. Worked out on those lines only, kind by kind, then put back in
+    one step: no table of all of them is joined again (a fleet's are millions of rows).
     """
-    decided = list(LINKED_KINDS[2:])
-    sub = frame.lazy().with_row_index("_row").select("_row", "file", "ts", "kind", "uid", "meal_id").filter(
-        pl.col("kind").is_in(LINKED_KINDS)).collect()
-    if not sub.height:
+    if not frame.select(pl.col("kind").is_in(LINKED_KINDS).any()).item():
         return frame
-    proc = sub.filter(pl.col("kind") == "server.meal_processing").select(
-        "file", "ts", p_meal=pl.col("meal_id"), p_uid=pl.col("uid")).drop_nulls("ts").sort("ts", maintain_order=True)
+    lines = frame.lazy().with_row_index("_row").select("_row", "file", "ts", "kind", "uid", "meal_id").drop_nulls("ts")
+
+    def of(*kinds: str) -> pl.DataFrame:     # in time order, file order among equal times (as-of joins take the last)
+        return lines.filter(pl.col("kind").is_in(kinds)).drop("kind").sort("ts", "_row").collect()
+
+    proc = of(LINKED_KINDS[0]).select("file", "ts", p_meal="meal_id", p_uid="uid")
     by_meal = proc.drop_nulls("p_meal").unique("p_meal", keep="last").select(meal_id="p_meal", m_uid="p_uid")
-    comp = sub.filter(pl.col("kind") == "server.meal_completed").drop_nulls("ts").sort("ts", maintain_order=True)
-    comp = comp.join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False).join(by_meal, on="meal_id", how="left")
-    comp = comp.select("_row", c_meal=pl.coalesce("meal_id", "p_meal"), c_uid=pl.coalesce("uid", "m_uid", "p_uid"))
-    sub = sub.join(comp, on="_row", how="left").with_columns(
-        meal_id=pl.coalesce("meal_id", "c_meal"), uid=pl.coalesce("uid", "c_uid")).drop("c_meal", "c_uid")
-    done = sub.filter(pl.col("kind") == "server.meal_completed").select(
-        "file", "ts", d_meal=pl.col("meal_id"), d_uid=pl.col("uid")).drop_nulls("ts").sort("ts", maintain_order=True)
-    dec = sub.filter(pl.col("kind").is_in(decided)).drop_nulls("ts").sort("ts", maintain_order=True)
-    dec = dec.join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False).select(
-        "_row", d_meal="d_meal", d_uid=pl.when(pl.col("uid").is_null()).then(pl.col("d_uid")))
-    sub = sub.join(dec, on="_row", how="left").with_columns(
-        meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid")).drop("d_meal", "d_uid")
+    comp = of(LINKED_KINDS[1]).join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False)
+    del proc
+    comp = comp.join(by_meal, on="meal_id", how="left", maintain_order="left").select(
+        "_row", "file", "ts", meal_id=pl.coalesce("meal_id", "p_meal"), uid=pl.coalesce("uid", "m_uid", "p_uid"))
+    del by_meal
+    done = comp.select("file", "ts", d_meal="meal_id", d_uid="uid")
+    dec = of(*LINKED_KINDS[2:]).join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False)
+    del done
+    dec = dec.select("_row", "file", "ts", meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid"))
     # a completion nobody's processing line explains belongs to the decision that follows it
-    after = sub.filter(pl.col("kind").is_in(decided) & pl.col("uid").is_not_null()
-                       ).select("file", "ts", a_uid="uid").drop_nulls("ts").sort("ts", maintain_order=True)
-    orphan = sub.filter((pl.col("kind") == "server.meal_completed") & pl.col("uid").is_null()).drop_nulls("ts").sort("ts", maintain_order=True)
-    orphan = orphan.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False)
-    sub = sub.join(orphan.select("_row", "a_uid"), on="_row", how="left").with_columns(
-        uid=pl.coalesce("uid", "a_uid")).drop("a_uid")
+    after = dec.filter(pl.col("uid").is_not_null()).select("file", "ts", a_uid="uid")
+    comp = comp.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False).select(
+        "_row", "meal_id", uid=pl.when(pl.col("uid").is_null()).then(pl.col("a_uid")).otherwise(pl.col("uid")))
     # those lines' ids (as written where they named one) put back on them: two columns rewritten,
     # not five built over every row
-    return frame.with_columns(uid=frame["uid"].scatter(sub["_row"], sub["uid"]),
-                              meal_id=frame["meal_id"].scatter(sub["_row"], sub["meal_id"]))
+    put = pl.concat([comp, dec.select(comp.columns)])
+    return frame.with_columns(uid=frame["uid"].scatter(put["_row"], put["uid"]),
+                              meal_id=frame["meal_id"].scatter(put["_row"], put["meal_id"]))
 
 
 def _client_users(frame: pl.DataFrame, user_map: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
