@@ -145,7 +145,7 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     # a completion nobody's processing line explains belongs to the decision that follows it
     after = dec.filter(pl.col("uid").is_not_null()).select("file", "ts", a_uid="uid")
     comp = comp.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False).select(
-        "_row", "meal_id", uid=pl.when(pl.col("uid").is_null()).then(pl.col("a_uid")).otherwise(pl.col("uid")))
+        "_row", "meal_id", uid=pl.coalesce("uid", "a_uid"))
     # those lines' ids (as written where they named one) put back on them: two columns rewritten,
     # not five built over every row
     put = pl.concat([comp, dec.select(comp.columns)])
