@@ -146,9 +146,10 @@ def _decision_lines(decisions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
     rows = decisions.sort("ts_server", "file", "line").with_row_index("_d")
 
     def quoted(part: pl.DataFrame, file: str, line: str, role: pl.Expr, seconds: pl.Expr) -> pl.DataFrame:
-        # files and roles as categories: a million file names are most of these rows otherwise
-        return part.select("_d", file=pl.col(file).cast(pl.String).cast(pl.Categorical), line=pl.col(line).cast(pl.UInt32),
-                           role=role.cast(pl.String).cast(pl.Categorical), seconds_before=seconds.cast(pl.Float64))
+        # files and roles as categories: a million file names are most of these rows otherwise (a
+        # category is cast as it is: through text, a fleet's file names were made a million times)
+        return part.select("_d", file=pl.col(file).cast(pl.Categorical), line=pl.col(line).cast(pl.UInt32),
+                           role=role.cast(pl.Categorical), seconds_before=seconds.cast(pl.Float64))
 
     own = quoted(rows, "file", "line", pl.lit("decision"), pl.lit(None))
     cited = quoted(rows.filter(pl.col("evidence_file").is_not_null()), "evidence_file", "evidence_line",
