@@ -126,10 +126,10 @@ def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
     """
     if not frame.select(pl.col("kind").is_in(LINKED_KINDS).any()).item():
         return frame
-    lines = frame.lazy().with_row_index("_row").select("_row", "file", "ts", "kind", "uid", "meal_id").drop_nulls("ts")
-
     def of(*kinds: str) -> pl.DataFrame:     # in time order, file order among equal times (as-of joins take the last)
-        return lines.filter(pl.col("kind").is_in(kinds)).drop("kind").sort("ts", "_row").collect()
+        # their rows only: numbering every row first made a copy of all of them for each kind
+        mine = frame.select(pl.col("kind").is_in(kinds) & pl.col("ts").is_not_null()).to_series()
+        return frame.select("file", "ts", "uid", "meal_id").filter(mine).with_columns(_row=mine.arg_true()).sort("ts", "_row")
 
     proc = of(LINKED_KINDS[0]).select("file", "ts", p_meal="meal_id", p_uid="uid")
     by_meal = proc.drop_nulls("p_meal").unique("p_meal", keep="last").select(meal_id="p_meal", m_uid="p_uid")
