@@ -141,9 +141,8 @@ def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, u
     user_table, _ = user_prefixes(ids)     # each part warns of its own
     meal_table, warnings = meal_prefixes(meals["meal"])
     del meals
-    box = [pl.concat([client.select(_LINK_COLUMNS), links])]
+    linked = resolve(pl.concat([client.select(_LINK_COLUMNS), links]), users, Known(users=user_table, meals=meal_table))
     del client, links
-    linked = resolve(box.pop(), users, Known(users=user_table, meals=meal_table))
     # what a part's lines take of the linking: ids stay categories (text and back was half the time)
     links = linked.events.filter(_LINKING).select("line", _uid=pl.col("uid").cast(pl.Categorical), _meal="meal_id")
     # the parts need the prefixes of the lines not linked only: linked lines carry their full ids (0.1 GB at 30M)
