@@ -138,12 +138,19 @@ def test_rules_list_and_explain(run):
 
 
 @pytest.mark.parametrize("slice_rows", [1, 20_000])
-def test_json_text_is_the_json_result_with_decisions_one_per_line(monkeypatch, slice_rows):
+def test_json_text_is_the_json_result_with_decisions_one_per_line(monkeypatch, tmp_path, slice_rows):
     # the CLI writes decisions from polars, a slice at a time; it must say exactly what the Python result says
     monkeypatch.setattr("logcheck.evaluate.model._JSON_ROWS", slice_rows)
     result = verify([str(SAMPLES / "incident-2025-11-08")])
     text = result.json_text()
     assert json.loads(text) == result.to_json()
+    # into a UTF-8 file, decisions go to its buffer as bytes, between text written before and after them
+    with open(tmp_path / "out.json", "w", encoding="utf-8") as fh:
+        fh.write("\u274c ")
+        result.write_json(fh)
+        fh.write("\n")
+    assert (tmp_path / "out.json").read_text(encoding="utf-8") == "\u274c " + text + "\n"
+    assert "\u201a\u00f9\u00e5 User" in text       # the decision line as read: its emoji damaged (Mac Roman)
     decisions = [ln for ln in text.splitlines() if ln.startswith('    {"user":')]
     assert len(decisions) == len(result.decisions) == 2
     assert {d["outcome"] for d in result.decisions} == {"sent", "skipped"}

@@ -1,9 +1,10 @@
 """Plain result objects: what each check found, and the run's verdict. JSON comes from here."""
 from __future__ import annotations
 
+import codecs
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, TextIO
@@ -15,6 +16,21 @@ from ..frames import ahead
 EVIDENCE_CAP = 20
 _JSON_ROWS = 20_000
 _TEXT_ROWS = 100_000    # decisions whose lines are read at once when JSON is written (10M: 0.2 GB above the tables)
+
+
+def _writer(out: TextIO) -> Callable[[str | pl.Series], None]:
+    """Writes text, or a polars text value (a series of one), to ``out``: into a UTF-8 file's
+    buffer as the bytes polars holds. As a Python string, one emoji makes every character 2 or 4
+    bytes, and the file encodes them all again (10M fleet lines: 1.9 of the JSON's 4.6 s)."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is None or not encoding or codecs.lookup(encoding).name != "utf-8":
+        return lambda text: out.write(text if isinstance(text, str) else text.item())
+    out.flush()     # what was written as text goes first
+
+    def write(text: str | pl.Series) -> None:
+        buffer.write(text.encode() if isinstance(text, str) else text.cast(pl.Binary).item())
+    return write
 
 
 def shown_message(component: str | None, message: str | None) -> str | None:
@@ -141,14 +157,15 @@ class Result:
             # text; a source read whole to find a line (gzip, stdin) is read once for all
             files = self.decision_lines["file"].unique().cast(pl.String).to_list()
             step = _TEXT_ROWS if self.texts.by_position(files) else rows.height
+            write = _writer(out)
             for k, table in enumerate(self._tables_ahead(rows, step)):
                 for at in range(0, table.height, _JSON_ROWS):
                     # as in ``decisions``: no `seconds_before` on the decision line (text values are escaped: exact)
                     part = table.slice(at, _JSON_ROWS).select(pl.struct(pl.all()).struct.json_encode().str.replace(
                         '"role":"decision","seconds_before":null}', '"role":"decision"}', literal=True))
                     if k or at:
-                        out.write(",\n    ")
-                    out.write(part.to_series().str.join(",\n    ").item())     # not joined to the separator: 100s of MB
+                        write(",\n    ")
+                    write(part.to_series().str.join(",\n    "))     # not joined to the separator: 100s of MB
                 del table       # before the next slice is taken: two slices at most, not three
             out.write("\n  ]")
         else:
