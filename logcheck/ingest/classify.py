@@ -127,7 +127,9 @@ def classify(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid
     """
     indented = pl.col("msg").str.starts_with(" ") | pl.col("msg").str.starts_with("\t")
     continuation = indented & (pl.col("msg").str.strip_chars() != "") & (pl.col("line") > 1)
-    frame = frame.with_columns(continuation=continuation.fill_null(False))
+    # stripping every message to find the blank ones only where some are indented (a fleet's are not)
+    any_indented = frame.select(indented.any()).item()
+    frame = frame.with_columns(continuation=continuation.fill_null(False) if any_indented else pl.lit(False))
     known = stream in ("ios", "backend")
     keys, at = distinct_messages(frame)
     if pid is not None:     # a function of the message: any of its rows tells
@@ -171,8 +173,9 @@ def _identities(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _context(frame: pl.DataFrame, pack: Pack, formats: Formats) -> pl.DataFrame:
     """Continuations, tool headers and known chatter are context; looked for only on rows no kind took."""
-    patterns = [pl.col("text").str.contains(c) for c in formats.context] + \
-        [pl.col("msg").str.contains("(?i)" + c) for c in pack.model.context]
+    # one alternation per column: a regex pass over the rows, not one per pattern
+    patterns = [pl.col(col).str.contains("|".join(f"(?:{c})" for c in found)) for col, found in
+                (("text", formats.context), ("msg", [f"(?i:{c})" for c in pack.model.context])) if found]
     frame = frame.with_row_index("_row")
     rest = frame.filter(pl.col("kind").is_null() & ~pl.col("continuation")).select("_row", "text", "msg")
     hits = rest.filter(pl.any_horizontal(patterns).fill_null(False)).select("_row", _known=pl.lit(True)) if patterns \
