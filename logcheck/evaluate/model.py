@@ -110,9 +110,8 @@ class Result:
     def decision_table_of(self, rows: pl.DataFrame) -> pl.DataFrame:
         """``rows`` of ``decision_rows`` (any selection, in any order) in JSON shape: with their
         ``evidence``, each decision's own line and then its deciding one, text read again."""
-        lines = self.decision_lines.filter(pl.col("_d").is_in(rows["_d"].implode())).with_columns(
-            pl.col("file", "role").cast(pl.String))
-        lines = self.texts.of(lines)
+        # file and role stay categories: polars writes them as text (as text, 1M names made at 10M)
+        lines = self.texts.of(self.decision_lines.filter(pl.col("_d").is_in(rows["_d"].implode())))
         # each decision's evidence list, built long then grouped (concat_list of structs is 80x
         # slower); the order within a group is the lines' order: its own line first
         evidence = lines.group_by("_d", maintain_order=True).agg(

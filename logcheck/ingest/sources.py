@@ -277,13 +277,15 @@ class Texts:
         Raises:
             InputError: a file is gone or was rewritten since it was read.
         """
-        keys = rows.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.UInt32)).drop_nulls().unique()
+        # files as they come (categories, for a fleet's decisions): as text, a million names made for a join
+        file = rows.schema["file"]
+        keys = rows.select("file", pl.col("line").cast(pl.UInt32)).drop_nulls().unique()
         found = [self._readers[name].lines_at(part["line"], keep=self._keep(self._readers[name]))
-                 .with_columns(file=pl.lit(name))
+                 .select(pl.lit(name).cast(file).alias("file"), _l="line", raw="raw")
                  for (name,), part in keys.partition_by("file", as_dict=True).items() if name in self._readers]
-        text = pl.concat(found) if found else pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String, "file": pl.String})
-        return rows.drop("raw", strict=False).with_columns(_f=pl.col("file").cast(pl.String), _l=pl.col("line").cast(pl.UInt32)).join(
-            text, left_on=["_f", "_l"], right_on=["file", "line"], how="left", maintain_order="left").drop("_f", "_l")
+        text = pl.concat(found) if found else pl.DataFrame(schema={"file": file, "_l": pl.UInt32, "raw": pl.String})
+        return rows.drop("raw", strict=False).with_columns(_l=pl.col("line").cast(pl.UInt32)).join(
+            text, on=["file", "_l"], how="left", maintain_order="left").drop("_l")
 
 
 def _pick(raw: pl.Series, first: int, lines: pl.Series) -> pl.DataFrame:
