@@ -1,13 +1,15 @@
 """The fast classifier agrees with the plain definition, and literals are truly required."""
 from __future__ import annotations
 
+import importlib
+
 import polars as pl
 import pytest
 
 from logcheck.ingest import ingest
 from logcheck.ingest.classify import kinds
-from logcheck.ingest.literals import required_literal
-from logcheck.packs import load_pack
+from logcheck.ingest.literals import id_groups, required_literal
+from logcheck.packs import ID, load_pack
 
 from .conftest import SAMPLES
 
@@ -42,6 +44,53 @@ def test_fast_kinds_equal_the_definition_on_every_sample_line(sample, stream):
 ])
 def test_required_literal(pattern, literal):
     assert required_literal(pattern) == literal
+
+
+@pytest.mark.parametrize("pattern, groups", [
+    ("user (?P<user>{id}) not connected", ("user",)),
+    ("processing meal log (?P<meal>{id}) for user (?P<user>{id})", ("meal", "user")),
+    ("disconnected: user=(?P<user>{id})", ("user",)),
+    ("^(?P<user>{id}) connected", ("user",)),
+    ("(?P<user>{id}) connected", None),                        # no start, no character before it
+    ("meal log\\.(?P<meal>{id})", None),                       # a dot may end an id prefix
+    ("meal log 1(?P<meal>{id})", None),                         # so may a digit
+    ("completed (?P<meal>{id})(?: for user (?P<user>{id}))?", None),    # a group no match need fill
+    ("user (?P<user>{id})?", None),
+    ("sent|user (?P<user>{id})", None),
+    ("user (?P<user>[0-9a-f]+)", None),                         # not an id
+    ("websocket closed with code (?P<code>\\d+)", None),
+])
+def test_id_groups_only_where_the_ids_are_every_id_shaped_piece(pattern, groups):
+    assert id_groups("(?i)" + pattern.replace("{id}", ID), ID) == groups
+
+
+def test_ids_read_without_captures_are_the_groups_values(write, monkeypatch):
+    # ids are read as the message's id-shaped pieces where they are as many as the pattern's
+    # groups, else by the pattern's captures; either way, what the captures would give
+    alice, meal = "4eb4c27c-304d-4cca-8cc8-2b67a4c75d98", "556d0423-6f1e-4b0a-9c43-5a1d2e3f4a5b"
+    messages = [
+        f"Processing meal log {meal} for user {alice.upper()}",
+        f"Processing meal log 556d0423... for user 4eb4c27c\u2026",
+        f"Processing meal log 556d0423-6f... for user 4eb4c27c-30...",
+        f"Processing meal log 556d0423... for user 4eb4c27c... (retry of 9f1c2d3e...)",   # a third id
+        f"request 12345678... Processing meal log {meal} for user 4eb4c27c...",              # one before
+        f"Ping from user {alice} - connection refreshed",
+        f"Ping from user {alice}abc - connection refreshed",
+        f"Disconnected: user={alice}",
+        f"Disconnected: user=4EB4C27C...{alice}",
+        f"User 4eb4c27c... not connected to WebSocket, skipping notification for deadbeef...",
+        "Successfully completed processing meal log 556d0423... for user 4eb4c27c...",
+    ]
+    text = "".join(f"[MealLogAI] 2025/11/08 10:08:{i:02d} {m}\n" for i, m in enumerate(messages))
+    read = ingest([str(write({"server.log": text}))]).events.sort("line")
+    monkeypatch.setattr(importlib.import_module("logcheck.ingest.classify"), "id_groups", lambda *a: None)  # captures only
+    captured = ingest([str(write({"server.log": text}, "again"))]).events.sort("line")
+    columns = ["kind", "user", "user_prefix", "meal"]
+    assert read.select(columns).to_dicts() == captured.select(columns).to_dicts()
+    assert read["kind"].null_count() == 0
+    assert read["meal"].to_list()[:5] == [meal, "556d0423", "556d0423-6f", "556d0423", meal]
+    assert read["user_prefix"].to_list()[:5] == ["4eb4c27c", "4eb4c27c", "4eb4c27c-30", "4eb4c27c", "4eb4c27c"]
+    assert read["user"].to_list()[5:8] == [alice, None, alice]     # "abc" after it: no id this pattern reads
 
 
 def test_each_distinct_message_is_classified_once_and_every_row_gets_its_own_answer(write):

@@ -11,15 +11,16 @@ import numpy as np
 import polars as pl
 
 from ..frames import scatter_rows
-from ..packs import FIELDS, Pack
+from ..packs import FIELDS, ID, Pack
 from .formats import Formats
-from .literals import required_literal
+from .literals import id_groups, required_literal
 from .timestamps import parse_iso
 
 _STREAM_HINT = {"go-log": "backend", "go-log-prefix": "backend", "journald-short-iso": "backend", "fly": "backend",
                 "aws-logs-tail": "backend", "loki": "backend", "logfmt": "backend",
                 "logshow": "ios", "logshow-compact": "ios", "xcode-nslog": "ios"}
 STREAM_PROBE = 5000      # lines that tell a file's stream, unless their vocabularies tie
+_ID_TOKEN = "(?i)" + ID
 
 
 def detect_stream(frame: pl.DataFrame, pack: Pack) -> str:
@@ -196,6 +197,13 @@ def _fields(keys: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...]
         if not names:
             continue
         rows = keys.filter(pl.col("_pid") == i).select("_row", "msg")
+        ids = id_groups(regex, ID)
+        if ids is not None and rows.height:
+            # ids without captures (a third of the time) where the message holds no other id-shaped text
+            rows = rows.with_columns(_ids=pl.col("msg").str.extract_all(_ID_TOKEN))
+            fits = pl.col("_ids").list.len() == len(ids)
+            parts.append(rows.filter(fits).select("_row", *[pl.col("_ids").list.get(ids.index(n)).alias(n) for n in names]))
+            rows = rows.filter(~fits).drop("_ids")
         if rows.height:
             g = pl.col("msg").str.extract_groups(regex)
             parts.append(rows.select("_row", *[g.struct.field(name).alias(name) for name in names]))

@@ -1,4 +1,5 @@
-"""The literal text a regex cannot match without: a cheap prefilter for classification.
+"""What a regex's text tells without running it: the literal text it cannot match without (a
+cheap prefilter for classification), and whether its ids can be read without captures.
 
 ``required_literal("ping from user (?P<user>...) - connection refreshed")`` is
 ``" - connection refreshed"``: any line the regex matches contains it. Only the top level of the
@@ -63,3 +64,46 @@ def required_literal(pattern: str) -> str | None:
     cut()
     best = max(pieces, key=len, default="")
     return best.lower() if len(best) >= _MIN else None
+
+
+_ID_CHARS = set("0123456789abcdefABCDEF-.\u2026")
+
+
+@functools.cache
+def id_groups(pattern: str, id_regex: str) -> tuple[str, ...] | None:
+    """The names of ``pattern``'s groups, in order, when each is ``(?P<name>ID)`` that every match
+    fills, right after a literal character no id contains (or at a ``^`` start); else None.
+
+    Then, in a message the pattern matches, each group starts where an id starts that no earlier
+    id-shaped text runs into, and an id has one length where it starts: when the message holds as
+    many id-shaped pieces as the pattern has groups, they are its groups' values, in order."""
+    body, names = pattern.removeprefix("(?i)"), []
+    while (at := body.find("(?P<")) >= 0:
+        name = body[at + 4:body.find(">", at)]
+        group = f"(?P<{name}>{id_regex})"
+        if not body.startswith(group, at):
+            return None
+        names.append(name)
+        body = body[:at] + "\x00" + body[at + len(group):]
+    if not names:
+        return None
+    depth, prev, i = 0, None, 0      # prev: the literal character before, at the top level
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            prev = body[i + 1] if depth == 0 and body[i + 1] in _ESCAPED_LITERALS else None
+            i += 2
+            continue
+        if c == "\x00":
+            follows = body[i + 1:i + 2]
+            if depth or follows in ("?", "*", "+", "{") or not (prev == "^" and i == 1 or prev and prev not in _ID_CHARS):
+                return None
+        elif c == "[":
+            i = body.index("]", i + 1) if "]" in body[i + 1:] else len(body)
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            return None
+        prev = c if depth == 0 and c not in "()[]{}|?*+.$\x00" else None
+        i += 1
+    return tuple(names)
