@@ -47,16 +47,21 @@ def test_required_literal(pattern, literal):
 
 
 @pytest.mark.parametrize("pattern, groups", [
-    ("user (?P<user>{id}) not connected", ("user",)),
-    ("processing meal log (?P<meal>{id}) for user (?P<user>{id})", ("meal", "user")),
-    ("disconnected: user=(?P<user>{id})", ("user",)),
-    ("^(?P<user>{id}) connected", ("user",)),
+    ("user (?P<user>{id}) not connected", (("user",), ())),
+    ("processing meal log (?P<meal>{id}) for user (?P<user>{id})", (("meal", "user"), ())),
+    ("disconnected: user=(?P<user>{id})", (("user",), ())),
+    ("^(?P<user>{id}) connected", (("user",), ())),
+    ("completed (?P<meal>{id})(?: for user (?P<user>{id}))?", (("meal",), ("user",))),
+    ("log (?:x (?P<meal>{id})) for (?P<user>{id})", (("meal", "user"), ())),
     ("(?P<user>{id}) connected", None),                        # no start, no character before it
     ("meal log\\.(?P<meal>{id})", None),                       # a dot may end an id prefix
     ("meal log 1(?P<meal>{id})", None),                         # so may a digit
-    ("completed (?P<meal>{id})(?: for user (?P<user>{id}))?", None),    # a group no match need fill
     ("user (?P<user>{id})?", None),
     ("sent|user (?P<user>{id})", None),
+    ("log (?:x (?P<meal>{id})|y)", None),                       # the other branch fills nothing
+    ("log(?: (?P<meal>{id}))+", None),
+    ("user (?:(?P<user>{id}))", None),                          # what comes before it is not in its group
+    ("users?(?P<user>{id})", None),
     ("user (?P<user>[0-9a-f]+)", None),                         # not an id
     ("websocket closed with code (?P<code>\\d+)", None),
 ])
@@ -80,6 +85,8 @@ def test_ids_read_without_captures_are_the_groups_values(write, monkeypatch):
         f"Disconnected: user=4EB4C27C...{alice}",
         f"User 4eb4c27c... not connected to WebSocket, skipping notification for deadbeef...",
         "Successfully completed processing meal log 556d0423... for user 4eb4c27c...",
+        "Successfully completed processing meal log 556d0423...",
+        "Successfully completed processing meal log 556d0423... (retry of 9f1c2d3e...)",
     ]
     text = "".join(f"[MealLogAI] 2025/11/08 10:08:{i:02d} {m}\n" for i, m in enumerate(messages))
     read = ingest([str(write({"server.log": text}))]).events.sort("line")
@@ -91,6 +98,8 @@ def test_ids_read_without_captures_are_the_groups_values(write, monkeypatch):
     assert read["meal"].to_list()[:5] == [meal, "556d0423", "556d0423-6f", "556d0423", meal]
     assert read["user_prefix"].to_list()[:5] == ["4eb4c27c", "4eb4c27c", "4eb4c27c-30", "4eb4c27c", "4eb4c27c"]
     assert read["user"].to_list()[5:8] == [alice, None, alice]     # "abc" after it: no id this pattern reads
+    assert read["user_prefix"].to_list()[-3:] == ["4eb4c27c", None, None]
+    assert read["meal"].to_list()[-3:] == ["556d0423"] * 3
 
 
 def test_each_distinct_message_is_classified_once_and_every_row_gets_its_own_answer(write):

@@ -73,7 +73,9 @@ def distinct_messages(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     its users (with the time cut off, a quarter of a chunk's lines are distinct): the regexes run
     on the distinct ones and their answers are handed to every row."""
     groups = frame.select("msg", "component").with_row_index("_r").group_by("msg", "component").agg("_r")
-    at = groups.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_k"), "_r").explode("_r").sort("_r")["_k"]
+    pairs = groups.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_k"), "_r").explode("_r")
+    # each row's key put at its place (a sort of the pairs by row did the same, slower)
+    at = pl.Series("_k", np.zeros(frame.height, np.uint32)).scatter(pairs["_r"], pairs["_k"])
     return groups.drop("_r"), at
 
 
@@ -200,9 +202,11 @@ def _fields(keys: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...]
         ids = id_groups(regex, ID)
         if ids is not None and rows.height:
             # ids without captures (a third of the time) where the message holds no other id-shaped text
+            needed, _ = ids
             rows = rows.with_columns(_ids=pl.col("msg").str.extract_all(_ID_TOKEN))
-            fits = pl.col("_ids").list.len() == len(ids)
-            parts.append(rows.filter(fits).select("_row", *[pl.col("_ids").list.get(ids.index(n)).alias(n) for n in names]))
+            fits = pl.col("_ids").list.len() == len(needed)
+            parts.append(rows.filter(fits).select("_row", *[
+                (pl.col("_ids").list.get(needed.index(n)) if n in needed else pl.lit(None, pl.String)).alias(n) for n in names]))
             rows = rows.filter(~fits).drop("_ids")
         if rows.height:
             g = pl.col("msg").str.extract_groups(regex)

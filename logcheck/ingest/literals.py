@@ -70,13 +70,15 @@ _ID_CHARS = set("0123456789abcdefABCDEF-.\u2026")
 
 
 @functools.cache
-def id_groups(pattern: str, id_regex: str) -> tuple[str, ...] | None:
-    """The names of ``pattern``'s groups, in order, when each is ``(?P<name>ID)`` that every match
-    fills, right after a literal character no id contains (or at a ``^`` start); else None.
+def id_groups(pattern: str, id_regex: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The names of ``pattern``'s groups, in order: those every match fills, and those in an
+    optional ``(?:...)?`` of literals; None unless each is ``(?P<name>ID)`` right after a literal
+    character no id contains (or at a ``^`` start), outside any alternation or repetition.
 
-    Then, in a message the pattern matches, each group starts where an id starts that no earlier
-    id-shaped text runs into, and an id has one length where it starts: when the message holds as
-    many id-shaped pieces as the pattern has groups, they are its groups' values, in order."""
+    Then, in a message the pattern matches, each group it fills starts where an id starts that no
+    earlier id-shaped text runs into, and an id has one length where it starts: when the message
+    holds as many id-shaped pieces as the pattern has groups every match fills, those pieces are
+    their values, in order, and the optional groups are empty."""
     body, names = pattern.removeprefix("(?i)"), []
     while (at := body.find("(?P<")) >= 0:
         name = body[at + 4:body.find(">", at)]
@@ -87,23 +89,38 @@ def id_groups(pattern: str, id_regex: str) -> tuple[str, ...] | None:
         body = body[:at] + "\x00" + body[at + len(group):]
     if not names:
         return None
-    depth, prev, i = 0, None, 0      # prev: the literal character before, at the top level
+    needed, optional, inner = [], [], []      # inner: the groups in the () being read
+    depth, prev, i, k, alt = 0, None, 0, 0, False   # prev: the literal character before; k: the next name
     while i < len(body):
         c = body[i]
         if c == "\\" and i + 1 < len(body):
-            prev = body[i + 1] if depth == 0 and body[i + 1] in _ESCAPED_LITERALS else None
+            prev = body[i + 1] if body[i + 1] in _ESCAPED_LITERALS else None
             i += 2
             continue
         if c == "\x00":
-            follows = body[i + 1:i + 2]
-            if depth or follows in ("?", "*", "+", "{") or not (prev == "^" and i == 1 or prev and prev not in _ID_CHARS):
+            if depth > 1 or body[i + 1:i + 2] in ("?", "*", "+", "{") or not prev or prev in _ID_CHARS:
                 return None
+            (inner if depth else needed).append(names[k])
+            k += 1
         elif c == "[":
             i = body.index("]", i + 1) if "]" in body[i + 1:] else len(body)
-        elif c in "()":
-            depth += 1 if c == "(" else -1
-        elif c == "|" and depth == 0:
-            return None
-        prev = c if depth == 0 and c not in "()[]{}|?*+.$\x00" else None
+        elif c == "(":
+            depth += 1
+            if depth == 1 and body.startswith("?:", i + 1):
+                i += 2          # a plain group: what follows is its text
+        elif c == ")":
+            depth -= 1
+            if depth == 0 and inner:
+                follows = body[i + 1:i + 2]
+                if alt or follows in ("*", "+", "{"):
+                    return None
+                (optional if follows == "?" else needed).extend(inner)
+            if depth == 0:
+                inner, alt = [], False
+        elif c == "|":
+            if depth == 0:
+                return None
+            alt = alt or depth == 1
+        prev = c if c not in "()[]{}|?*+.$\x00" else None
         i += 1
-    return tuple(names)
+    return tuple(needed), tuple(optional)
