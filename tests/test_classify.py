@@ -75,15 +75,15 @@ def test_ids_read_without_captures_are_the_groups_values(write, monkeypatch):
     alice, meal = "4eb4c27c-304d-4cca-8cc8-2b67a4c75d98", "556d0423-6f1e-4b0a-9c43-5a1d2e3f4a5b"
     messages = [
         f"Processing meal log {meal} for user {alice.upper()}",
-        f"Processing meal log 556d0423... for user 4eb4c27c\u2026",
-        f"Processing meal log 556d0423-6f... for user 4eb4c27c-30...",
-        f"Processing meal log 556d0423... for user 4eb4c27c... (retry of 9f1c2d3e...)",   # a third id
+        "Processing meal log 556d0423... for user 4eb4c27c\u2026",
+        "Processing meal log 556d0423-6f... for user 4eb4c27c-30...",
+        "Processing meal log 556d0423... for user 4eb4c27c... (retry of 9f1c2d3e...)",   # a third id
         f"request 12345678... Processing meal log {meal} for user 4eb4c27c...",              # one before
         f"Ping from user {alice} - connection refreshed",
         f"Ping from user {alice}abc - connection refreshed",
         f"Disconnected: user={alice}",
         f"Disconnected: user=4EB4C27C...{alice}",
-        f"User 4eb4c27c... not connected to WebSocket, skipping notification for deadbeef...",
+        "User 4eb4c27c... not connected to WebSocket, skipping notification for deadbeef...",
         "Successfully completed processing meal log 556d0423... for user 4eb4c27c...",
         "Successfully completed processing meal log 556d0423...",
         "Successfully completed processing meal log 556d0423... (retry of 9f1c2d3e...)",
