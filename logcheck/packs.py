@@ -276,6 +276,15 @@ def validate_pack(path: Path) -> list[str]:
     return _check_references(model, located)
 
 
+def regex_problem(regex: str) -> str | None:
+    """Why polars' (Rust) engine, which parses the logs, rejects ``regex``; None if it takes it."""
+    try:
+        pl.Series([""]).str.contains(regex)
+    except Exception as exc:  # polars reports bad regexes as ComputeError
+        return _regex_error(exc)
+    return None
+
+
 def _regex_error(exc: Exception) -> str:
     """The engine's own reason (``unclosed group``), not its banner."""
     lines = [x.strip() for x in str(exc).splitlines() if x.strip().startswith("error:")]
@@ -310,10 +319,12 @@ def _check_references(model: PackModel, located: Located) -> list[str]:
         for kind, pats in entries.items():
             for i, entry in enumerate(pats):
                 pat = entry if isinstance(entry, str) else entry.pattern
-                try:
-                    pl.Series([""]).str.contains("(?i)" + pat.replace("{id}", ID))
-                except Exception as exc:  # polars reports bad regexes as ComputeError
-                    problems.append(f"{located.where(('vocabulary', stream, kind, i))}: bad regex for {kind}: {_regex_error(exc)}")
+                if (why := regex_problem("(?i)" + pat.replace("{id}", ID))) is not None:
+                    problems.append(f"{located.where(('vocabulary', stream, kind, i))}: bad regex for {kind}: {why}")
+    # context patterns are also tried as one alternation: each must be a regex of its own
+    for i, pat in enumerate(model.context):
+        if (why := regex_problem("(?i)" + pat)) is not None:
+            problems.append(f"{located.where(('context', i))}: bad regex: {why}")
 
     def check_kind(value: str | None, loc: tuple) -> None:
         if value is not None and value not in kinds:

@@ -123,6 +123,13 @@ def test_regexes_are_checked_with_the_engine_that_runs_them(tmp_path):
                                   f"{bad}:4:5: format 'nosample' has no sample lines"]
 
 
+def test_context_patterns_are_each_a_regex(tmp_path):
+    # ingest tries them as one alternation, where two broken halves could make one valid regex
+    bad = tmp_path / "formats.yaml"
+    bad.write_text("text: []\njson: {}\ncontext:\n  - '^Filtering (the'\n  - 'log)|(data'\n")
+    assert load_problems(bad) == [f"{bad}:4:5: bad regex: unclosed group", f"{bad}:5:5: bad regex: unopened group"]
+
+
 def test_a_time_group_holds_only_the_time_of_day(tmp_path):
     # ingest counts a time's fraction digits from its length: a group that also takes the zone
     # (or a date) would be counted wrong, so its sample is refused when the definitions load

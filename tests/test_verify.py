@@ -101,6 +101,7 @@ criteria:
     window: [0s, 5 parsecs]
 discriminating: {kind: at_least, table: decisions, each: {}}
 verdict: {bug_cause: x, all_pass: [X1]}
+context: ['alive (ping', 'pong)|(still']
 """
 
 
@@ -128,6 +129,9 @@ def test_rules_validate_reference_errors(run, tmp_path):
     assert (f"{pack}:19:18: '5 parsecs' is not a duration: cannot read '5 parsecs' "
             "(write 30s, 15m, a parameter name, or a sum of them)") in lines
     assert f"{pack}:8:99: unknown event kind 'server.nothing'" in lines
+    # each context pattern on its own: run as one alternation, these two would make a valid regex
+    assert f"{pack}:22:11: bad regex: unclosed group" in lines
+    assert f"{pack}:22:26: bad regex: unopened group" in lines
 
 
 def test_rules_list_and_explain(run):

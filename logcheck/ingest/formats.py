@@ -85,17 +85,20 @@ def _parse(located: Located, problems: list[str]) -> Formats:
     keys = {k: tuple(v) for k, v in js.items() if k != "samples"}
     jsamples = tuple((s.get("name", "?"), s["line"], dict(s.get("fields") or {})) for s in js.get("samples") or [])
     context = tuple(data.get("context") or [])
+    for i, pattern in enumerate(context):    # also tried as one alternation: each must be a regex of its own
+        try:
+            _compiles_in_polars(pattern)
+        except ValueError as exc:
+            problems.append(f"{located.where(('context', i))}: bad regex: {exc}")
     return Formats(tuple(text), JsonFormat(keys, jsamples), context, located.path)
 
 
 def _compiles_in_polars(regex: str) -> None:
     """Parsing uses polars' (Rust) engine: a regex must compile there, not only in Python's."""
-    from ..packs import _regex_error
+    from ..packs import regex_problem
 
-    try:
-        pl.Series([""]).str.contains(regex)
-    except Exception as exc:  # polars reports bad regexes as ComputeError
-        raise ValueError(_regex_error(exc)) from None
+    if (why := regex_problem(regex)) is not None:
+        raise ValueError(why)
 
 
 # A text format's time group holds this and nothing else: ingest counts a time's fraction digits
