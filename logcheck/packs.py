@@ -22,6 +22,7 @@ ID = (
     r"(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
     r"|[0-9a-f]{8}(?:-[0-9a-f]{1,4})*-?(?:\.\.\.|…))"
 )
+ID_CHARS = frozenset("0123456789abcdefABCDEF-.…")     # every character ``ID`` takes (patterns are case-insensitive)
 FIELDS = ("user", "meal", "code", "reason", "attempt", "method", "path", "status")
 STREAMS = ("ios", "backend")
 

@@ -66,7 +66,7 @@ def test_required_literal(pattern, literal):
     ("websocket closed with code (?P<code>\\d+)", None),
 ])
 def test_id_groups_only_where_the_ids_are_every_id_shaped_piece(pattern, groups):
-    assert id_groups("(?i)" + pattern.replace("{id}", ID), ID) == groups
+    assert id_groups("(?i)" + pattern.replace("{id}", ID)) == groups
 
 
 def test_ids_read_without_captures_are_the_groups_values(write, monkeypatch):

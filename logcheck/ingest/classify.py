@@ -199,12 +199,12 @@ def _fields(keys: pl.DataFrame, pack: Pack, stream: str, wanted: tuple[str, ...]
         if not names:
             continue
         rows = keys.filter(pl.col("_pid") == i).select("_row", "msg")
-        ids = id_groups(regex, ID)
+        ids = id_groups(regex)
         if ids is not None and rows.height:
             # ids without captures (a third of the time) where the message holds no other id-shaped text
             needed, _ = ids
             rows = rows.with_columns(_ids=pl.col("msg").str.extract_all(_ID_TOKEN))
-            fits = pl.col("_ids").list.len() == len(needed)
+            fits = (pl.col("_ids").list.len() == len(needed)).fill_null(False)    # every row one way or the other
             parts.append(rows.filter(fits).select("_row", *[
                 (pl.col("_ids").list.get(needed.index(n)) if n in needed else pl.lit(None, pl.String)).alias(n) for n in names]))
             rows = rows.filter(~fits).drop("_ids")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 
+from ..packs import ID, ID_CHARS
+
 _ESCAPED_LITERALS = set(".()[]{}*+?|^$\\/-:= '\"#")
 _MIN = 4
 
@@ -66,14 +68,12 @@ def required_literal(pattern: str) -> str | None:
     return best.lower() if len(best) >= _MIN else None
 
 
-_ID_CHARS = set("0123456789abcdefABCDEF-.\u2026")
-
-
 @functools.cache
-def id_groups(pattern: str, id_regex: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def id_groups(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """The names of ``pattern``'s groups, in order: those every match fills, and those in an
-    optional ``(?:...)?`` of literals; None unless each is ``(?P<name>ID)`` right after a literal
-    character no id contains (or at a ``^`` start), outside any alternation or repetition.
+    optional ``(?:...)?`` of literals; None unless each is the pack's ``(?P<name>{id})`` right
+    after a literal character no id contains (or at a ``^`` start), outside any alternation or
+    repetition.
 
     Then, in a message the pattern matches, each group it fills starts where an id starts that no
     earlier id-shaped text runs into, and an id has one length where it starts: when the message
@@ -82,7 +82,7 @@ def id_groups(pattern: str, id_regex: str) -> tuple[tuple[str, ...], tuple[str, 
     body, names = pattern.removeprefix("(?i)"), []
     while (at := body.find("(?P<")) >= 0:
         name = body[at + 4:body.find(">", at)]
-        group = f"(?P<{name}>{id_regex})"
+        group = f"(?P<{name}>{ID})"
         if not body.startswith(group, at):
             return None
         names.append(name)
@@ -98,7 +98,7 @@ def id_groups(pattern: str, id_regex: str) -> tuple[tuple[str, ...], tuple[str, 
             i += 2
             continue
         if c == "\x00":
-            if depth > 1 or body[i + 1:i + 2] in ("?", "*", "+", "{") or not prev or prev in _ID_CHARS:
+            if depth > 1 or body[i + 1:i + 2] in ("?", "*", "+", "{") or not prev or prev in ID_CHARS:
                 return None
             (inner if depth else needed).append(names[k])
             k += 1
