@@ -10,8 +10,8 @@ import polars as pl
 from .align import estimate_clock, on_server_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
-from .frames import filter_handed_over, mapped, take
-from .ingest import LEAN_CATEGORIES, InputSummary, ingest, time_spans, with_messages
+from .frames import mapped, take
+from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
 from .progress import SILENT, Progress
@@ -63,7 +63,7 @@ def load(
     ingested = ingest(paths, pack, date=date, streams=streams, columns=CORRELATION_COLUMNS, keep=lines_needed(pack),
                       progress=progress)
     progress.stage("aligning and correlating")
-    events, inputs, texts = for_correlation(ingested.take_events(), pack), ingested.inputs, ingested.texts
+    events, inputs, texts = for_correlation(ingested.take_events()), ingested.inputs, ingested.texts
     del ingested
     clock = estimate_clock(events, offsets, zones)
     box = [on_server_clock(events, clock)]
@@ -82,26 +82,23 @@ CORRELATION_COLUMNS = ("ts", "ts_digits", "ts_quality", "zoned", "stream", "file
                        "user_prefix", "meal", "server_ts")
 
 
-def for_correlation(events: pl.DataFrame | list[pl.DataFrame], pack: Pack) -> pl.DataFrame:
-    """What correlation reads, in its columns, with files, kinds and ids as categories. Given
-    the table in a list (``Ingested.take_events``), it lets it go as it goes: a fleet's table is
-    then never in memory twice.
+def for_correlation(events: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
+    """The ingested table in the columns correlation reads, files, kinds and ids as categories.
+    Given in a list (``Ingested.take_events``), the table is let go here: only the columns kept
+    stay in memory.
 
-    Rows: client events; backend events of kinds the pack or the correlation code reads, or that
-    name a user (a fleet's HTTP access lines are neither, and a third of its lines); and the first
-    and last timed lines of each file, which bound the time the file covers.
+    Its rows are those :func:`lines_needed` wants, as ``ingest(keep=...)`` leaves them: client
+    events; backend events of kinds the pack or the correlation code reads, or that name a user
+    (a fleet's HTTP access lines are neither, and a third of its lines); and each file's earliest
+    and latest lines, which bound the time it covers.
     """
-    table = take(events)
-    keep = kept_lines(pack, time_spans(table))
-    box = [table.select(CORRELATION_COLUMNS)]
-    del table       # the list is then the table's last holder
-    return filter_handed_over(box, keep).with_columns(
-        pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
+    table = take(events).select(CORRELATION_COLUMNS)
+    return table.with_columns(pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
 
 
 def kept_lines(pack: Pack, spans: pl.DataFrame) -> pl.Expr:
-    """The lines :func:`for_correlation` keeps, told line by line: those correlation reads, and
-    each file's first and last timed lines (``spans``: see ``ingest.time_spans``)."""
+    """The lines correlation reads, told line by line, and each file's earliest and latest
+    (``spans``: see ``ingest.time_spans``): what ``ingest(keep=lines_needed(pack))`` keeps."""
     ts = pl.col("ts")
     edge = (ts == mapped("file", spans, "lo")) | (ts == mapped("file", spans, "hi"))
     read = pl.col("kind").is_not_null() & ((pl.col("stream") == "ios") | _backend_lines_read(pack))
@@ -109,8 +106,8 @@ def kept_lines(pack: Pack, spans: pl.DataFrame) -> pl.Expr:
 
 
 def lines_needed(pack: Pack) -> Callable[[str], pl.Expr]:
-    """For ``ingest(keep=...)``: the lines :func:`for_correlation` keeps, as a chunk of a file of
-    that stream can tell."""
+    """For ``ingest(keep=...)``: the lines correlation reads, as a chunk of a file of that
+    stream can tell (ingest keeps each file's earliest and latest lines too)."""
     event = pl.col("kind").is_not_null()
     backend = event & _backend_lines_read(pack)     # built once, asked for every chunk
     return lambda stream: event if stream == "ios" else backend

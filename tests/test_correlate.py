@@ -12,8 +12,7 @@ import pytest
 
 import logcheck
 from logcheck import load, verify
-from logcheck.api import CORRELATION_COLUMNS, for_correlation, lines_needed
-from logcheck.frames import filter_handed_over
+from logcheck.api import CORRELATION_COLUMNS, for_correlation, kept_lines, lines_needed
 from logcheck.correlate import CODE_KINDS
 from logcheck.packs import Pack, load_pack
 from logcheck.simulate import Scenario, simulate
@@ -214,20 +213,22 @@ def test_large_files_in_chunks_give_the_same_result(sample, monkeypatch):
 
 
 @pytest.mark.parametrize("sample", ["fleet-json", "incident-2025-11-08"])
-def test_the_table_handed_over_is_filtered_as_a_plain_filter_and_let_go(sample):
-    # load hands the ingested table to for_correlation, which filters it a column at a time
+def test_ingest_keeps_the_lines_correlation_reads_and_hands_them_over(sample, monkeypatch):
+    # ingest(keep=lines_needed) leaves out what correlation does not read, in chunks and after the
+    # whole-file steps alike: what kept_lines says, told over the whole table; load hands it over
     pack = load_pack("ws-registry")
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 29)
+    every = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS)
     ingested = ingest_module.ingest([str(SAMPLES / sample)], pack, columns=CORRELATION_COLUMNS, keep=lines_needed(pack))
     events = ingested.events
-    backend_events = pl.col("kind").is_not_null() & (pl.col("stream") == "backend")
-    plain = events.filter(backend_events)
-    assert 0 < plain.height < events.height
-    assert filter_handed_over([events.clone()], backend_events).equals(plain)
-    given = for_correlation(events, pack)
+    assert events.equals(every.events.filter(kept_lines(pack, every.spans())))
+    assert ingested.spans().equals(every.spans())
+    assert 0 < events.height < every.events.height
+    given = for_correlation(events)
     original = weakref.ref(events)
     del events
     box = ingested.take_events()
-    handed = for_correlation(box, pack)
+    handed = for_correlation(box)
     assert handed.schema == given.schema and handed.equals(given)
     assert box == [] and ingested.events.is_empty() and original() is None    # nothing holds the table any more
 

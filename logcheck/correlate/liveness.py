@@ -105,9 +105,11 @@ class Liveness:
         read = ("uid", "ts_server", "ts_res", "ts_unc")
         valid = pts.select(read).with_row_index("_p").filter(pl.col("ts_server").is_not_null()).with_columns(
             _on=pl.col("ts_server")).sort("_on")
+        keys = valid.select("_on", "uid")
         for prefix, strategy, ref in self.refs:
-            valid = valid.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)
-            at = valid[f"{prefix}_row"]
+            # the join on the keys alone, its answer put beside (a join copies every column of its left side)
+            at = keys.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)[f"{prefix}_row"]
+            valid = valid.with_columns(at)
             wanted = ["ts", "ts_res", "ts_unc"] if prefix == "alive" else ["ts"]     # the allowance reads alive_ts_res/unc
             valid = valid.with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \

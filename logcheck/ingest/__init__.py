@@ -15,15 +15,22 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..frames import mapped, owned_strings
+from ..frames import in_one_piece, mapped, owned_strings
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
-from .classify import STREAM_PROBE, attach, classify, detect_stream, pattern_ids_of, vocabulary_stream
+from .classify import (
+    STREAM_PROBE,
+    attach,
+    classify,
+    detect_stream,
+    pattern_ids_of,
+    vocabulary_stream,
+)
 from .envelope import parse_envelopes
 from .formats import Formats, load_formats
 from .repair import repair_mask
 from .sources import Damage, Reader, Texts, expand
-from .spill import Spill
+from .spill import Spill, in_line_order
 from .timestamps import anchor_date, anchor_dates, assign, assign_files, row_times
 
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "time_spans", "with_messages", "none_kept", "EVENT_COLUMNS"]
@@ -95,7 +102,7 @@ class Ingested:
         return time_spans(self.events)
 
     def take_events(self) -> list[pl.DataFrame]:
-        """The events table, handed over in a list (see ``frames.filter_handed_over``): this object
+        """The events table, handed over in a list (see ``frames.take``): this object
         no longer holds it."""
         box, self.events = [self.events], pl.DataFrame()
         return box
@@ -112,7 +119,9 @@ class Ingested:
 
 def time_spans(events: pl.DataFrame) -> pl.DataFrame:
     """Each file's first and last time: ``file`` (text), ``lo``, ``hi``."""
-    return events.group_by("file").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()).with_columns(pl.col("file").cast(pl.String))
+    # lazily: the eager group-by put every column of a fleet's table in one piece first (0.36 GB)
+    spans = events.lazy().group_by("file").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max())
+    return spans.with_columns(pl.col("file").cast(pl.String)).collect()
 
 
 def read_events(paths: list[str] | str, pack: str | Pack = "ws-registry", **options) -> pl.DataFrame:
@@ -189,15 +198,17 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
     small = [i for i in read if parsed[i][0].complete and parsed[i][1].height < CHUNK_LINES]
     large = sorted(set(read) - set(small))
     left_out: dict[int, pl.DataFrame] = {}
+    ready: dict[int, list[pl.DataFrame]] = {}      # a large file's rows finished chunk by chunk
     with ThreadPoolExecutor(max_workers=1) as aside:
         batched = aside.submit(_parse_small, [(i, parsed[i][1], parsed[i][0].source.stream) for i in small], pack,
                                formats, columns, SILENT if large else progress)
         for i in large:
             reader, frame, summary = parsed[i]
             progress.stage(f"parsing {reader.name}", total=reader.estimated_lines(frame))
-            writer = spilled.writer(i, _finisher(pack, date, summary.path, columns)) if spilled else None
-            frame, summary.stream, summary.repaired_lines, left_out[i] = _parse(
-                itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress, writer)
+            writer = spilled.writer(i) if spilled else None
+            frame, summary.stream, summary.repaired_lines, left_out[i], ready[i] = _parse(
+                itertools.chain([frame], blocks[i]), pack, formats, reader.source.stream, columns, keep, progress,
+                writer, _finisher(pack, date, summary.path, columns))
             parsed[i] = (reader, frame, summary)
         batch, done = batched.result()
     for i in done:
@@ -224,6 +235,10 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
             frame, warning = assign(frame, date, fallback)
             counts = _tally([frame] + ([left_out[i]] if i in left_out else []))
             table = _finish(frame, summary.path, summary.stream, columns)
+        if keep is not None and spilled is None:
+            table = _wanted(table, keep(summary.stream))
+        if ready.get(i):     # the rows held back merged in: a copy of the chunks they fall in only
+            table = pl.concat(list(in_line_order(table, _handed(ready[i]))), how="vertical_relaxed", rechunk=False)
         if warning:
             summary.warnings.append(warning)
         _summarise(summary, counts)
@@ -231,7 +246,8 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
         if spilled is not None:
             spilled.held(i, tables[-1].height)
     events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
-    return Ingested(events, [s for _, _, s in parsed], texts, spilled)
+    del tables      # the chunks' pieces: now held by ``events`` alone, which puts them in one piece as it goes
+    return Ingested(in_one_piece([events]), [s for _, _, s in parsed], texts, spilled)
 
 
 def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date: dt.date | None,
@@ -252,8 +268,8 @@ def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date:
 
 def _finisher(pack: Pack, date: dt.date | None, name: str, columns: dict[str, pl.DataType] | None
               ) -> Callable[[pl.DataFrame, str], pl.DataFrame]:
-    """Finish lines that ``_leave_out`` let go as the whole-file steps would have: they continue
-    nothing and have their own date and time, so these steps need nothing beyond them."""
+    """Finish lines that ``_leave_out`` did not hold as the whole-file steps would have: they
+    continue nothing and have their own date and time, so these steps need nothing beyond them."""
     def finish(rows: pl.DataFrame, stream: str) -> pl.DataFrame:
         dated, _ = assign(attach(rows, pack), date, None)
         return _finish(dated, name, stream, columns)
@@ -275,16 +291,19 @@ def none_kept(stream: str) -> pl.Expr:
 
 def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced: str | None,
            columns: dict[str, pl.DataType] | None = None, keep: Callable[[str], pl.Expr] | None = None,
-           progress: Progress = SILENT, spill: Callable[[int, pl.DataFrame, str], None] | None = None,
-           ) -> tuple[pl.DataFrame, str, int, pl.DataFrame]:
+           progress: Progress = SILENT, spill: Callable[[int, pl.DataFrame], None] | None = None,
+           finish: Callable[[pl.DataFrame, str], pl.DataFrame] | None = None,
+           ) -> tuple[pl.DataFrame, str, int, pl.DataFrame, list[pl.DataFrame]]:
     """Repair, envelopes and classification of a file's blocks, in chunks of lines on a thread
-    pool while the next block is read; also the counts (see :func:`_tally`) of the lines ``keep``
-    let go.
+    pool while the next block is read; also the counts (see :func:`_tally`) of the lines that
+    did not stay for the whole-file steps, and those of them ``keep`` wants, finished.
 
     polars releases the GIL, so chunks run on all cores; steps that need the whole file
-    (continuation parents here, dates later) run after the chunks are joined. Only a few chunks
-    are in flight at once: a large file is never all in memory as text. ``spill`` takes the
-    lines let go, by chunk number, to write them out (see ``logcheck.ingest.spill``).
+    (continuation parents here, dates later) run after the chunks are joined, on the lines kept
+    back for them. Only a few chunks are in flight at once: a large file is never all in memory
+    as text. With ``keep``, lines that need no whole-file step are made table rows in their chunk
+    (``finish(rows, stream)``): those ``keep`` wants are returned, in chunk order, the others go
+    to ``spill`` (by chunk number, see ``logcheck.ingest.spill``) or are only counted.
     """
     stream = forced
     # a chunk more than cores: a chunk holds the GIL between polars calls, and another chunk fills that time
@@ -294,16 +313,19 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
         parsed, damaged = _envelopes(chunk, formats)
         return parsed, int(damaged.sum())
 
-    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None, index: int) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None, index: int
+            ) -> tuple[pl.DataFrame, int, pl.DataFrame, pl.DataFrame | None]:
         part, fixed = done or envelopes(chunk)
         out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
         if keep is None:
-            return out, fixed, _tally([out.clear()])
-        out, gone = _leave_out(out, keep(stream))
-        if spill is not None:
-            spill(index, gone, stream)
-        return owned_strings(out), fixed, _tally([gone])     # what is kept must not hold the chunk's text
+            return out, fixed, _tally([out.clear()]), None
+        held, wanted, gone = _leave_out(out, keep(stream))
+        if spill is not None and gone.height:
+            spill(index, finish(gone, stream))
+        # what is kept must not hold the chunk's text
+        ready = owned_strings(finish(wanted, stream)) if wanted.height else None
+        return owned_strings(held), fixed, _tally([gone, wanted]), ready
 
     parts, pending, numbers = [], deque(), itertools.count()     # chunks in file order, by number
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -319,23 +341,43 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
             while len(pending) > workers:          # read the next block while these run
                 parts.append(pending.popleft().result())
         parts += [f.result() for f in pending]
-    joined = pl.concat([p for p, _, _ in parts], how="diagonal_relaxed")
-    return attach(joined, pack), stream, sum(n for _, n, _ in parts), _tally([t for _, _, t in parts])
+    joined = pl.concat([p[0] for p in parts], how="diagonal_relaxed")
+    tally = _tally([p[2] for p in parts])
+    return attach(joined, pack), stream, sum(p[1] for p in parts), tally, [p[3] for p in parts if p[3] is not None]
 
 
-def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(kept, left out) lines of a chunk. Only where every line has its own date and time and
-    none continues another, so that no later step (inheritance, date inference, continuation
-    parents) can reach a line left out; the first and last lines stay (a file's anchor date; what
-    a continuation or a timeless line in the next chunk goes back to), and the earliest and latest
-    (the time the file covers)."""
+def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(held, wanted, gone) lines of a chunk: ``held`` stay for the whole-file steps, the others
+    need none, and ``keep`` wants ``wanted``. Lines need no whole-file step only where every line
+    has its own date and time and none continues another, so that no such step (inheritance,
+    date inference, continuation parents) can reach them; even there the first and last lines
+    are held (a file's anchor date; what a continuation or a timeless line in the next chunk goes
+    back to), and the earliest and latest (the time the file covers)."""
     env = chunk["_env"]
     if env.null_count() or chunk["continuation"].any():
-        return chunk, chunk.clear()
+        return chunk, chunk.clear(), chunk.clear()
     ends = (pl.int_range(pl.len()) == 0) | (pl.int_range(pl.len()) == pl.len() - 1)   # what the next chunk inherits
     edge = (pl.col("_env") == env.min()) | (pl.col("_env") == env.max()) | ends
-    mask = chunk.select((keep.fill_null(False) | edge).alias("_keep"))["_keep"]
-    return chunk.filter(mask), chunk.filter(~mask)
+    marks = chunk.select(edge=edge, keep=keep.fill_null(False))
+    edge, wanted = marks["edge"], ~marks["edge"] & marks["keep"]
+    return chunk.filter(edge), chunk.filter(wanted), chunk.filter(~edge & ~wanted)
+
+
+def _wanted(table: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
+    """The rows of a file's table that ``keep`` wants, once no whole-file step needs the others,
+    and its earliest and latest (what :meth:`Ingested.spans` reads)."""
+    if not table.width:
+        return table
+    if "ts" in table.columns:
+        keep = keep | (pl.col("ts") == pl.col("ts").min()) | (pl.col("ts") == pl.col("ts").max())
+    return table.filter(keep.fill_null(False))
+
+
+def _handed(items: list[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """``items`` in order, each taken out of the list as it goes (let go once its taker is done with it)."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _tally(frames: list[pl.DataFrame], by: tuple[str, ...] = ()) -> pl.DataFrame:

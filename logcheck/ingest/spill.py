@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -32,18 +32,17 @@ class Spill:
         """The temporary folder (removed by :meth:`close`): others may write there too."""
         return Path(self._dir.name)
 
-    def writer(self, key: int, finish: Callable[[pl.DataFrame, str], pl.DataFrame]) -> Callable[[int, pl.DataFrame, str], None]:
-        """``write(chunk_index, rows, stream)`` for the input at position ``key``:
-        ``finish(rows, stream)`` makes them table rows."""
+    def writer(self, key: int) -> Callable[[int, pl.DataFrame], None]:
+        """``write(chunk_index, rows)`` for the input at position ``key``: ``rows`` are finished table rows."""
         folder = self.folder
         self._parts[key] = []
 
-        def write(index: int, rows: pl.DataFrame, stream: str) -> None:
+        def write(index: int, rows: pl.DataFrame) -> None:
             if not rows.height:
                 return
             path = folder / f"{key:05d}-{index:06d}.arrow"
             try:
-                finish(rows, stream).write_ipc(path, compression="lz4")
+                rows.write_ipc(path, compression="lz4")
             except OSError as exc:
                 raise InputError(f"{folder}: cannot write rows to disk as they are parsed ({os_reason(exc)}); "
                                  "set TMPDIR to a folder with room") from None
@@ -74,14 +73,21 @@ class Spill:
         for key, rows in self._held:
             kept = held.slice(start, rows)
             start += rows
-            for path in sorted(self._parts.get(key, [])):
-                part = pl.read_ipc(path)
-                last = part["line"].max()
-                before = kept.filter(pl.col("line") < last)
-                kept = kept.filter(pl.col("line") >= last)
-                yield pl.concat([before, part], how="vertical_relaxed").sort("line") if before.height else part
-            if kept.height:
-                yield kept
+            yield from in_line_order(kept, (pl.read_ipc(path) for path in sorted(self._parts.get(key, []))))
 
     def close(self) -> None:
         self._dir.cleanup()
+
+
+def in_line_order(held: pl.DataFrame, pieces: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """One file's rows in line order, a piece at a time: ``pieces`` (finished chunks, in chunk
+    order) with the ``held`` rows (kept back for the whole-file steps, in line order) that fall
+    among their lines. Each piece is copied only where held rows go into it."""
+    for part in pieces:
+        if not part.height:
+            continue
+        cut = held["line"].search_sorted(part["line"].max())     # held rows before this piece's last line
+        before, held = held.slice(0, cut), held.slice(cut)
+        yield pl.concat([before, part], how="vertical_relaxed").sort("line") if before.height else part
+    if held.height:
+        yield held
