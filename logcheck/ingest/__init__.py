@@ -153,8 +153,10 @@ def ingest(
         categories: with ``columns``, those held as categories (by default ``LEAN_CATEGORIES``):
             polars keeps every value it has seen of them while any categorical data lives.
         keep: ``keep(stream)`` says which lines the caller needs (over ``kind`` and ``user``); the
-            others may be left out where that changes nothing else: chunks of a large file in
-            which every line has its own date and time. They are still counted in the summary.
+            others are left out (in a large file's chunks where every line has its own date and
+            time, as they are parsed; elsewhere once the whole-file steps are done), but for each
+            file's earliest and latest lines (``Ingested.spans``). They are still counted in the
+            summary. With ``spill``, those of the chunks are written out, the others kept.
         spill: write such lines, finished, to temporary files as they are parsed instead of
             keeping them (a table larger than memory); ``Ingested.table()`` has them all.
         progress: where to report lines parsed (see ``logcheck.progress``).
