@@ -52,6 +52,8 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     # the line's time as written was read by the linking of meals; from here on the server clock's
     # (ts_server) is the time: 8 bytes a row less over a fleet's millions of events
     ev = ident.events.drop("ts").with_row_index("_row")
+    users, files, warnings = ident.users, ident.files, ident.warnings
+    del ident       # its table still held ``ts`` (53 MB at 10M) until the end
     live = Liveness.of(ev, pack, backend_span)
     # liveness flags are costly: only for the kinds the pack's rules select with `where:`, the
     # decisions and the completions, in one pass of as-of joins (they overlap: a fleet's
@@ -74,13 +76,13 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     del points
     return Correlated(
         events=ev_flags,
-        users=ident.users,
+        users=users,
         decisions=decided,
         meals=meals(ev_flags, done, decided),
         sessions=sessions(ev_flags, pack),
         pings=pings(ev_flags, pack),
-        client_users=ident.files,
-        warnings=ident.warnings,
+        client_users=files,
+        warnings=warnings,
     )
 
 
