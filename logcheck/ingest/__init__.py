@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import polars as pl
 
@@ -291,6 +292,15 @@ def none_kept(stream: str) -> pl.Expr:
     return pl.lit(False)
 
 
+class _Chunk(NamedTuple):
+    """What a chunk's parsing gives back (see :func:`_parse`)."""
+
+    held: pl.DataFrame              # its lines kept back for the whole-file steps
+    repaired: int                   # lines whose text was repaired
+    tally: pl.DataFrame             # the counts of the others (see :func:`_tally`)
+    ready: pl.DataFrame | None      # those of the others ``keep`` wants, finished
+
+
 def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced: str | None,
            columns: dict[str, pl.DataType] | None = None, keep: Callable[[str], pl.Expr] | None = None,
            progress: Progress = SILENT, spill: Callable[[int, pl.DataFrame], None] | None = None,
@@ -315,19 +325,18 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
         parsed, damaged = _envelopes(chunk, formats)
         return parsed, int(damaged.sum())
 
-    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None, index: int
-            ) -> tuple[pl.DataFrame, int, pl.DataFrame, pl.DataFrame | None]:
+    def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None, index: int) -> _Chunk:
         part, fixed = done or envelopes(chunk)
         out = _classified(part, pack, stream, formats, columns=columns)
         progress.advance(out.height)
         if keep is None:
-            return out, fixed, _tally([out.clear()]), None
+            return _Chunk(out, fixed, _tally([out.clear()]), None)
         held, wanted, gone = _leave_out(out, keep(stream))
         if spill is not None and gone.height:
             spill(index, finish(gone, stream))
         # what is kept must not hold the chunk's text
         ready = owned_strings(finish(wanted, stream)) if wanted.height else None
-        return owned_strings(held), fixed, _tally([gone, wanted]), ready
+        return _Chunk(owned_strings(held), fixed, _tally([gone, wanted]), ready)
 
     parts, pending, numbers = [], deque(), itertools.count()     # chunks in file order, by number
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -343,9 +352,9 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
             while len(pending) > workers:          # read the next block while these run
                 parts.append(pending.popleft().result())
         parts += [f.result() for f in pending]
-    joined = pl.concat([p[0] for p in parts], how="diagonal_relaxed")
-    tally = _tally([p[2] for p in parts])
-    return attach(joined, pack), stream, sum(p[1] for p in parts), tally, [p[3] for p in parts if p[3] is not None]
+    joined = pl.concat([p.held for p in parts], how="diagonal_relaxed")
+    ready = [p.ready for p in parts if p.ready is not None]
+    return attach(joined, pack), stream, sum(p.repaired for p in parts), _tally([p.tally for p in parts]), ready
 
 
 def _leave_out(chunk: pl.DataFrame, keep: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
