@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import importlib
+import time
 
 from logcheck import ingest
+from logcheck.cli.common import TerminalProgress
 from logcheck.progress import Progress
 
 from .conftest import SAMPLES
@@ -45,3 +47,30 @@ def test_small_files_parsed_beside_a_large_one_leave_its_count_alone(monkeypatch
     assert large and len(large) < len(result.inputs)
     parsed = {n: rec.done[n] for n, _, _ in rec.stages if n.startswith("parsing ")}
     assert parsed == {f"parsing {s.path}": s.lines for s in large}
+
+
+def test_the_terminal_bar_shows_only_once_a_run_passes_two_seconds(capsys):
+    # a short run draws nothing (stage changes included); a long one shows its stage and count
+    bar = TerminalProgress(enabled=True)
+    bar.stage("reading backend.log")
+    bar.stage("parsing backend.log", total=1000)
+    bar.advance(400)
+    assert "backend.log" not in capsys.readouterr().err
+    bar.bar.start_t -= 3            # as if begun 3 s ago
+    bar.stage("dating lines")
+    shown = capsys.readouterr().err
+    assert "dating lines" in shown and "400/1.00k" in shown
+    bar.close()
+
+
+def test_a_stage_without_updates_is_shown_when_the_delay_is_over(capsys, monkeypatch):
+    # correlating reports no lines: the bar still appears once the run has taken the delay
+    monkeypatch.setattr(TerminalProgress, "DELAY", 0.05)
+    bar = TerminalProgress(enabled=True)
+    bar.stage("aligning and correlating")
+    assert "correlating" not in capsys.readouterr().err
+    time.sleep(0.3)
+    assert "aligning and correlating" in capsys.readouterr().err
+    bar.close()     # and is wiped when the run ends: the verdict is not printed after it on its line
+    wiped = capsys.readouterr().err
+    assert wiped.endswith("\r") and wiped.strip() == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+import time
 from typing import Callable
 
 import click
@@ -94,7 +95,10 @@ def all_paths(paths: tuple[str, ...], ios: tuple[str, ...], backend: tuple[str, 
 
 
 class TerminalProgress:
-    """One tqdm bar per run on stderr: lines done, the stage as its label; shown after 2 s, on terminals only."""
+    """One tqdm bar per run on stderr: lines done, the stage as its label; shown once the run
+    has taken ``DELAY`` seconds, on terminals only."""
+
+    DELAY = 2.0
 
     def __init__(self, enabled: bool):
         import threading
@@ -102,19 +106,38 @@ class TerminalProgress:
         self.enabled = enabled
         self.bar = None
         self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
 
     def stage(self, name: str, total: int | None = None, unit: str = "lines") -> None:
         if not self.enabled:
             return
+        import threading
+
         from tqdm import tqdm
 
         with self.lock:
             if self.bar is None:
-                self.bar = tqdm(total=0, unit=" lines", unit_scale=True, delay=2, leave=False, file=sys.stderr)
+                self.bar = tqdm(total=0, unit=" lines", unit_scale=True, delay=self.DELAY, leave=False, file=sys.stderr)
+                # tqdm draws on updates only: a stage with none (correlating) is shown when the delay is over
+                self.timer = threading.Timer(self.DELAY, self._show)
+                self.timer.daemon = True
+                self.timer.start()
             self.bar.set_description(name, refresh=False)
             if total:
                 self.bar.total += total
-            self.bar.refresh()
+            # tqdm's delay holds back updates only: a refresh before it would flash a bar on a short run
+            if time.time() >= self.bar.start_t + self.bar.delay:
+                self._draw()
+
+    def _show(self) -> None:
+        with self.lock:
+            if self.bar is not None:
+                self._draw()
+
+    def _draw(self) -> None:
+        self.bar.refresh()
+        # what tqdm reads to know the bar is on the screen, and to clear it when closed
+        self.bar.last_print_t = time.time()
 
     def advance(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -122,9 +145,12 @@ class TerminalProgress:
                 self.bar.update(n)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        if self.timer is not None:
+            self.timer.cancel()
+        with self.lock:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
 
 
 def progress_for(quiet: bool) -> TerminalProgress:
