@@ -57,9 +57,10 @@ def test_the_terminal_bar_shows_only_once_a_run_passes_two_seconds(capsys):
     bar.advance(400)
     assert "backend.log" not in capsys.readouterr().err
     bar.bar.start_t -= 3            # as if begun 3 s ago
+    bar.advance(800)                # more lines than the file's estimate
     bar.stage("dating lines")
     shown = capsys.readouterr().err
-    assert "dating lines" in shown and "400/1.00k" in shown
+    assert "dating lines: 100%" in shown and "1.20k/1.20k" in shown
     bar.close()
 
 

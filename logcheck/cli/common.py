@@ -123,8 +123,8 @@ class TerminalProgress:
                 self.timer.daemon = True
                 self.timer.start()
             self.bar.set_description(name, refresh=False)
-            if total:
-                self.bar.total += total
+            # a file's lines are estimated from its first block: past the estimate, tqdm would drop the percentage
+            self.bar.total = max(self.bar.total, self.bar.n) + (total or 0)
             # tqdm's delay holds back updates only: a refresh before it would flash a bar on a short run
             if time.time() >= self.bar.start_t + self.bar.delay:
                 self._draw()
