@@ -12,6 +12,7 @@ import polars as pl
 
 from logcheck import ingest
 from logcheck.ingest.spill import Spill
+from logcheck.progress import Progress
 from logcheck.render.tables import summary_text
 
 from .conftest import SAMPLES, SEED
@@ -137,3 +138,25 @@ def test_a_reader_that_stops_early_ends_the_output_quietly():
                           shell=True, capture_output=True, text=True, executable="/bin/bash")
     assert done.returncode == 0 and done.stderr == ""
     assert json.loads(done.stdout)["file"].endswith("backend.log.gz")
+
+
+def test_the_progress_bar_is_gone_before_anything_is_printed(run, tmp_path, monkeypatch):
+    # on a terminal a bar left up shares its line with the next message ("...lines/s]wrote 63 rows")
+    class Marking(Progress):
+        def stage(self, name, total=None, unit="lines"):
+            sys.stderr.write(f"[{name}]")
+
+        def close(self):
+            sys.stderr.write("[closed]")
+
+    monkeypatch.setattr(importlib.import_module("logcheck.cli.events"), "progress_for", lambda quiet: Marking())
+    target = tmp_path / "events.parquet"
+    code, _, err = run("events", SAMPLES / "incident-2025-11-08", "-o", target)
+    assert code == 0 and err.index(f"[writing {target}]") < err.index("[closed]") < err.index("wrote ")
+    code, out, err = run("events", SAMPLES / "incident-2025-11-08", "--summary")
+    assert code == 0 and err.endswith("[closed]") and out.startswith("path")
+    code, _, err = run("events", "nope/incident")      # an error's message too
+    assert code == 2 and err.startswith("[closed]Error: nope/incident: no such file")
+    monkeypatch.setattr(importlib.import_module("logcheck.cli.verify"), "progress_for", lambda quiet: Marking())
+    code, _, err = run("verify", "nope/incident")
+    assert code == 2 and err.startswith("[closed]Error: nope/incident: no such file")

@@ -35,8 +35,18 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
     if output and Path(output).suffix.lower() not in _SINKS:
         raise click.BadParameter(f"{output}: use a .parquet, .csv or .jsonl file name", param_hint="-o")
     sink = _SINKS[Path(output).suffix.lower()] if output else _PIPED.get(fmt)     # the whole table, streamed
-    result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
-                    progress=progress_for(quiet=False), spill=bool(sink) and not lean, **lean)
+    progress = progress_for(quiet=False)
+    try:
+        result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
+                        progress=progress, spill=bool(sink) and not lean, **lean)
+    except BaseException:
+        progress.close()        # an error's message must not share the bar's line
+        raise
+    # the bar goes before anything is printed (it would share a line with it), or while a file is written
+    if sink and output and not lean:
+        progress.stage(f"writing {output}")
+    else:
+        progress.close()
     if summary:
         click.echo(summary_text(result.inputs))
         return
@@ -56,6 +66,7 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
                 return
             raise InputError(f"{output or 'standard output'}: cannot write: {os_reason(exc)}") from None
         finally:
+            progress.close()
             result.close()
         if output:
             rows = sum(s.lines if show_all else s.events for s in result.inputs)    # one row a line, or an event
