@@ -140,15 +140,18 @@ def test_a_reader_that_stops_early_ends_the_output_quietly():
     assert json.loads(done.stdout)["file"].endswith("backend.log.gz")
 
 
+class Marking(Progress):
+    """A progress bar that leaves marks on stderr: stages and closing, in order."""
+
+    def stage(self, name, total=None, unit="lines"):
+        sys.stderr.write(f"[{name}]")
+
+    def close(self):
+        sys.stderr.write("[closed]")
+
+
 def test_the_progress_bar_is_gone_before_anything_is_printed(run, tmp_path, monkeypatch):
     # on a terminal a bar left up shares its line with the next message ("...lines/s]wrote 63 rows")
-    class Marking(Progress):
-        def stage(self, name, total=None, unit="lines"):
-            sys.stderr.write(f"[{name}]")
-
-        def close(self):
-            sys.stderr.write("[closed]")
-
     monkeypatch.setattr(importlib.import_module("logcheck.cli.events"), "progress_for", lambda quiet: Marking())
     target = tmp_path / "events.parquet"
     code, _, err = run("events", SAMPLES / "incident-2025-11-08", "-o", target)
@@ -160,3 +163,13 @@ def test_the_progress_bar_is_gone_before_anything_is_printed(run, tmp_path, monk
     monkeypatch.setattr(importlib.import_module("logcheck.cli.verify"), "progress_for", lambda quiet: Marking())
     code, _, err = run("verify", "nope/incident")
     assert code == 2 and err.startswith("[closed]Error: nope/incident: no such file")
+
+
+def test_timeline_and_compare_show_progress_and_close_it(run, monkeypatch):
+    # they read whole fleets too (compare twice): the same bar, closed before their output
+    for command in ("timeline", "compare"):
+        monkeypatch.setattr(importlib.import_module(f"logcheck.cli.{command}"), "progress_for", lambda quiet: Marking())
+    code, out, err = run("timeline", SEED, "--user", "ios.log=4eb4c27c", "--show", "4eb4c27c")
+    assert code == 0 and "[reading " in err and err.endswith("[closed]") and "4eb4c27c" in out
+    code, out, err = run("compare", SAMPLES / "incident-2025-11-08", SAMPLES / "after-fix")
+    assert err.count("[aligning and correlating]") == 2 and err.endswith("[closed]") and "verdict" in out

@@ -11,7 +11,7 @@ from ..compare import compare as run_compare
 from ..compare import compare_split
 from ..render.html import render_compare_html
 from ..render.tables import text_table
-from .common import align_options, translate_errors
+from .common import align_options, progress_for, translate_errors
 from .verify import _instant
 
 
@@ -29,13 +29,17 @@ def compare(paths, split_at, pack, date_text, offset, tz, user_map, json_out, ht
     import datetime as dt
 
     date = dt.date.fromisoformat(date_text) if date_text else None
-    options = dict(date=date, offsets=offset, zones=tz, users=user_map)
-    if split_at:
-        result = compare_split(list(paths), split_at, pack, **options)
-    elif len(paths) == 2:
-        result = run_compare([paths[0]], [paths[1]], pack, **options)
-    else:
+    if not split_at and len(paths) != 2:
         raise click.UsageError("give two folders (BEFORE AFTER), or logs and --split-at TIME")
+    progress = progress_for(quiet=json_out == "-")
+    options = dict(date=date, offsets=offset, zones=tz, users=user_map, progress=progress)
+    try:
+        if split_at:
+            result = compare_split(list(paths), split_at, pack, **options)
+        else:
+            result = run_compare([paths[0]], [paths[1]], pack, **options)
+    finally:
+        progress.close()
     if json_out:
         text = json.dumps(result.to_json(), indent=2, default=str)
         click.echo(text) if json_out == "-" else Path(json_out).write_text(text + "\n", encoding="utf-8")

@@ -7,7 +7,7 @@ from .. import load
 from ..durations import parse_duration
 from ..errors import UsageError
 from ..render.timeline import timeline_text
-from .common import align_options, all_paths, forced_streams, input_options, translate_errors
+from .common import align_options, all_paths, forced_streams, input_options, progress_for, translate_errors
 
 
 @click.command()
@@ -27,6 +27,10 @@ def timeline(paths, pack, date, ios, backend, offset, tz, user_map, who, around,
         span = parse_duration(window)
     except ValueError as exc:
         raise UsageError(f"--window: {exc}") from None
-    incident = load(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
-                    offsets=offset, zones=tz, users=user_map)
+    progress = progress_for(quiet=False)
+    try:
+        incident = load(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
+                        offsets=offset, zones=tz, users=user_map, progress=progress)
+    finally:
+        progress.close()
     click.echo(timeline_text(incident, user=who, around=around, window_s=span, width=width))
