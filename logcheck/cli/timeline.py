@@ -7,7 +7,14 @@ from .. import load
 from ..durations import parse_duration
 from ..errors import UsageError
 from ..render.timeline import timeline_text
-from .common import align_options, all_paths, forced_streams, input_options, progress_for, translate_errors
+from .common import (
+    align_options,
+    all_paths,
+    forced_streams,
+    input_options,
+    progress_for,
+    translate_errors,
+)
 
 
 @click.command()
