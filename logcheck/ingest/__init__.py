@@ -247,10 +247,12 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
         _summarise(summary, counts)
         tables.append(table)
         if spilled is not None:
-            spilled.held(i, tables[-1].height)
-    events = pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)
-    del tables      # the chunks' pieces: now held by ``events`` alone, which puts them in one piece as it goes
-    return Ingested(in_one_piece([events]), [s for _, _, s in parsed], texts, spilled)
+            spilled.held(i, table.height)
+        del frame, table    # the list holds the table alone: the last file's must not outlive it (below)
+    # in a list that is its only holder: the chunks' pieces are let go as the table is put in one piece
+    box = [pl.concat(tables, how="vertical") if tables else _finish(pl.DataFrame(), "", "", columns)]
+    del tables
+    return Ingested(in_one_piece(box), [s for _, _, s in parsed], texts, spilled)
 
 
 def _finish_batch(batch: pl.DataFrame, summaries: dict[int, InputSummary], date: dt.date | None,
