@@ -19,5 +19,12 @@ class Progress:
     def close(self) -> None:
         """The run is over."""
 
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # closed when the work is done or fails: a bar left up shares its line with what is printed next
+        self.close()
+
 
 SILENT = Progress()

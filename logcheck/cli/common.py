@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+import threading
 import time
 from typing import Callable
 
 import click
 
 from ..errors import LogcheckError
+from ..progress import Progress
 
 
 class Failure(click.ClickException):
@@ -94,15 +96,13 @@ def all_paths(paths: tuple[str, ...], ios: tuple[str, ...], backend: tuple[str, 
     return out
 
 
-class TerminalProgress:
+class TerminalProgress(Progress):
     """One tqdm bar per run on stderr: lines done, the stage as its label; shown once the run
     has taken ``DELAY`` seconds, on terminals only."""
 
     DELAY = 2.0
 
     def __init__(self, enabled: bool):
-        import threading
-
         self.enabled = enabled
         self.bar = None
         self.lock = threading.Lock()
@@ -111,8 +111,6 @@ class TerminalProgress:
     def stage(self, name: str, total: int | None = None, unit: str = "lines") -> None:
         if not self.enabled:
             return
-        import threading
-
         from tqdm import tqdm
 
         with self.lock:

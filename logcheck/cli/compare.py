@@ -31,15 +31,12 @@ def compare(paths, split_at, pack, date_text, offset, tz, user_map, json_out, ht
     date = dt.date.fromisoformat(date_text) if date_text else None
     if not split_at and len(paths) != 2:
         raise click.UsageError("give two folders (BEFORE AFTER), or logs and --split-at TIME")
-    progress = progress_for(quiet=json_out == "-")
-    options = dict(date=date, offsets=offset, zones=tz, users=user_map, progress=progress)
-    try:
+    with progress_for(quiet=json_out == "-") as progress:
+        options = dict(date=date, offsets=offset, zones=tz, users=user_map, progress=progress)
         if split_at:
             result = compare_split(list(paths), split_at, pack, **options)
         else:
             result = run_compare([paths[0]], [paths[1]], pack, **options)
-    finally:
-        progress.close()
     if json_out:
         text = json.dumps(result.to_json(), indent=2, default=str)
         click.echo(text) if json_out == "-" else Path(json_out).write_text(text + "\n", encoding="utf-8")

@@ -9,7 +9,7 @@ import click
 import polars as pl
 
 from ..errors import InputError, os_reason
-from ..ingest import ingest, none_kept
+from ..ingest import Ingested, ingest, none_kept
 from ..render.tables import events_text, summary_text
 from .common import all_paths, forced_streams, input_options, progress_for, translate_errors
 
@@ -35,18 +35,13 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
     if output and Path(output).suffix.lower() not in _SINKS:
         raise click.BadParameter(f"{output}: use a .parquet, .csv or .jsonl file name", param_hint="-o")
     sink = _SINKS[Path(output).suffix.lower()] if output else _PIPED.get(fmt)     # the whole table, streamed
-    progress = progress_for(quiet=False)
-    try:
+    writes_file = bool(sink and output and not lean)
+    with progress_for(quiet=False) as progress:
         result = ingest(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
                         progress=progress, spill=bool(sink) and not lean, **lean)
-    except BaseException:
-        progress.close()        # an error's message must not share the bar's line
-        raise
-    # the bar goes before anything is printed (it would share a line with it), or while a file is written
-    if sink and output and not lean:
-        progress.stage(f"writing {output}")
-    else:
-        progress.close()
+        if writes_file:     # the run's last stage (standard output is written with no bar over it)
+            progress.stage(f"writing {output}")
+            _write(result, sink, output, show_all)
     if summary:
         click.echo(summary_text(result.inputs))
         return
@@ -57,23 +52,29 @@ def events(paths, pack, date, ios, backend, summary, unrecognised, output, fmt, 
         click.echo(f"{rows.height} unrecognised line(s)", err=True)
         return
     if sink:
-        table = result.table() if show_all else result.table().filter(pl.col("kind").is_not_null())
-        try:
-            getattr(table, sink)(output or sys.stdout.buffer)
-        except OSError as exc:
-            if not output and os_reason(exc) == "Broken pipe":     # `| head`: the reader has all it wants
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())    # no second error at exit
-                return
-            raise InputError(f"{output or 'standard output'}: cannot write: {os_reason(exc)}") from None
-        finally:
-            progress.close()
-            result.close()
-        if output:
+        if writes_file:
             rows = sum(s.lines if show_all else s.events for s in result.inputs)    # one row a line, or an event
             click.echo(f"wrote {rows} rows to {output}", err=True)
+        else:
+            _write(result, sink, None, show_all)
         return
     table = result.events if show_all else result.events.filter(pl.col("kind").is_not_null())
     click.echo(events_text(table))
+
+
+def _write(result: Ingested, sink: str, output: str | None, show_all: bool) -> None:
+    """The whole table (events only, unless ``show_all``) streamed by the ``sink`` writer to
+    ``output``, or to standard output; the rows written to disk as parsed go after."""
+    table = result.table() if show_all else result.table().filter(pl.col("kind").is_not_null())
+    try:
+        getattr(table, sink)(output or sys.stdout.buffer)
+    except OSError as exc:
+        if not output and os_reason(exc) == "Broken pipe":     # `| head`: the reader has all it wants
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())    # no second error at exit
+            return
+        raise InputError(f"{output or 'standard output'}: cannot write: {os_reason(exc)}") from None
+    finally:
+        result.close()
 
 
 def _lean(summary: bool, unrecognised: bool) -> dict:

@@ -34,10 +34,7 @@ def timeline(paths, pack, date, ios, backend, offset, tz, user_map, who, around,
         span = parse_duration(window)
     except ValueError as exc:
         raise UsageError(f"--window: {exc}") from None
-    progress = progress_for(quiet=False)
-    try:
+    with progress_for(quiet=False) as progress:
         incident = load(all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend),
                         offsets=offset, zones=tz, users=user_map, progress=progress)
-    finally:
-        progress.close()
     click.echo(timeline_text(incident, user=who, around=around, window_s=span, width=width))

@@ -72,15 +72,12 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
            junit_out, markdown_out, fmt, quiet, verbose):
     """Is the bug there, and did the fix work? Exit 0 fix_verified, 1 bug_present or
     criteria_failed, 3 inconclusive, 2 usage or unreadable input."""
-    progress = progress_for(quiet or json_out == "-")
-    try:
+    with progress_for(quiet or json_out == "-") as progress:
         result = (verify_stream if stream else run_verify)(
             all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend), offsets=offset,
             zones=tz, users=user_map, since=since, until=until, settings=settings,
             command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress,
         )
-    finally:
-        progress.close()        # an error's message too must not share the bar's line
     write_reports(result, html_out, junit_out, markdown_out)
     # nothing below reads the tables (a fleet's are 0.6 GB): let them go before the JSON is written
     result.incident = None
