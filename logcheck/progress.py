@@ -6,6 +6,8 @@ stderr for runs over 2 seconds, and stays silent when stderr is not a terminal o
 """
 from __future__ import annotations
 
+from typing import Self
+
 
 class Progress:
     """Silent progress: the interface, and what library callers get by default."""
@@ -19,7 +21,7 @@ class Progress:
     def close(self) -> None:
         """The run is over."""
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

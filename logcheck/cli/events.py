@@ -11,7 +11,13 @@ import polars as pl
 from ..errors import InputError, os_reason
 from ..ingest import Ingested, ingest, none_kept
 from ..render.tables import events_text, summary_text
-from .common import all_paths, forced_streams, input_options, progress_for, translate_errors
+from .common import (
+    all_paths,
+    forced_streams,
+    input_options,
+    progress_for,
+    translate_errors,
+)
 
 # streamed out: a fleet's full table is several times its file (rows are spilled to disk as parsed)
 _SINKS = {".parquet": "sink_parquet", ".csv": "sink_csv", ".jsonl": "sink_ndjson", ".ndjson": "sink_ndjson"}
