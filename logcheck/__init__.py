@@ -11,7 +11,19 @@ The flow is ingest -> align -> correlate -> evaluate -> render; each stage is a 
 """
 from __future__ import annotations
 
+import os
+import sys
+
 __version__ = "0.1.0"
+
+# polars' allocator (jemalloc) keeps freed pages for a second or so before it gives them back
+# (polars sets that, and appends what it finds here), and a fleet's run frees hundreds of MB a
+# second: peak RSS stood 0.2 GB above what the run holds. A background thread gives them back
+# after 0.2 s, at no measurable cost in time. jemalloc reads this once, when polars loads: set
+# only then, and never over the user's own setting.
+ALLOCATOR = "background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0"
+if "polars" not in sys.modules:
+    os.environ.setdefault("_RJEM_MALLOC_CONF", ALLOCATOR)
 
 from .api import Incident, load  # noqa: E402
 from .ingest import ingest, read_events, with_messages  # noqa: E402

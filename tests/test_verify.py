@@ -205,3 +205,26 @@ def test_timeline_around_a_moment_and_for_an_unknown_user(run):
     assert all("10:07:4" in r or "10:07:5" in r for r in out.splitlines()[1:])
     code, _, err = run("timeline", SEED, "--show", "deadbeef")
     assert code == 2 and "--user deadbeef: no events for that user" in err
+
+
+@pytest.mark.parametrize("code, given, ours", [
+    ("import logcheck", None, True),                        # the CLI's case: polars loads with logcheck
+    ("import logcheck", "narenas:1", False),                # the user's own setting, and only it
+    ("import polars; import logcheck", None, False),        # too late to matter: left alone
+])
+def test_polars_allocator_gives_freed_memory_back_unless_told_otherwise(code, given, ours):
+    import os
+    import subprocess
+    import sys
+
+    from logcheck import ALLOCATOR
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if given:
+        env["_RJEM_MALLOC_CONF"] = given
+    done = subprocess.run([sys.executable, "-c", f"{code}; import os; print(os.environ['_RJEM_MALLOC_CONF'])"],
+                          env=env, capture_output=True, text=True, check=True)
+    # polars puts its own defaults first and what it finds after them (jemalloc: the last one wins)
+    conf = done.stdout.strip()
+    assert conf.endswith(ALLOCATOR) == ours
+    assert conf.endswith(given or ("" if ours else "muzzy_decay_ms:1000"))     # polars' own: nothing after it

@@ -36,9 +36,12 @@ from .timestamps import anchor_date, anchor_dates, assign, assign_files, row_tim
 
 __all__ = ["Ingested", "InputSummary", "ingest", "read_events", "time_spans", "with_messages", "none_kept", "EVENT_COLUMNS"]
 
+# the two columns of a handful of values are enums: a byte a row (a category takes four)
+STREAMS = pl.Enum(["ios", "backend", "unknown"])
+TS_QUALITIES = pl.Enum(["exact", "embedded", "inherited", "date_inferred", "none"])
 EVENT_COLUMNS = {
-    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_digits": pl.UInt8, "ts_quality": pl.Categorical, "zoned": pl.Boolean,
-    "stream": pl.Categorical, "file": pl.String, "line": pl.UInt32, "envelope": pl.Categorical,
+    "ts": pl.Datetime("us"), "ts_written": pl.String, "ts_digits": pl.UInt8, "ts_quality": TS_QUALITIES, "zoned": pl.Boolean,
+    "stream": STREAMS, "file": pl.String, "line": pl.UInt32, "envelope": pl.Categorical,
     "component": pl.String, "level": pl.Categorical, "kind": pl.String, "user": pl.String,
     "user_prefix": pl.String, "meal": pl.String, "server_ts": pl.Datetime("us"), "code": pl.String,
     "reason": pl.String, "attempt": pl.String, "method": pl.String, "path": pl.String,
