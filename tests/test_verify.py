@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -212,11 +215,8 @@ def test_timeline_around_a_moment_and_for_an_unknown_user(run):
     ("import logcheck", "narenas:1", False),                # the user's own setting, and only it
     ("import polars; import logcheck", None, False),        # too late to matter: left alone
 ])
+@pytest.mark.skipif(sys.platform != "linux", reason="set on Linux only")
 def test_polars_allocator_gives_freed_memory_back_unless_told_otherwise(code, given, ours):
-    import os
-    import subprocess
-    import sys
-
     from logcheck import ALLOCATOR
 
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
