@@ -20,13 +20,17 @@ def mapped(key: str, table: pl.DataFrame, value: str, name: str | None = None) -
     return pl.col(key).replace_strict(keys, table[value], default=None, return_dtype=table[value].dtype).alias(name or value)
 
 
-def scatter_rows(frame: pl.DataFrame, rows: pl.DataFrame, columns: list[str], index: str = "_row") -> pl.DataFrame:
-    """Set ``columns`` from ``rows`` at the positions in ``rows[index]`` (row numbers of ``frame``); null elsewhere."""
+def scatter_rows(frame: pl.DataFrame, rows: pl.DataFrame | list[pl.DataFrame], columns: list[str], index: str = "_row"
+                 ) -> pl.DataFrame:
+    """Set ``columns`` from ``rows`` at the positions in ``rows[index]`` (row numbers of ``frame``);
+    null elsewhere. ``rows`` handed over in a list (see :func:`take`) lets each column go once placed."""
+    rows = take(rows)
     positions = rows[index]
     new = []
     for name in columns:
         base = pl.repeat(None, frame.height, dtype=rows[name].dtype, eager=True).alias(name)
         new.append(base.scatter(positions, rows[name]) if len(positions) else base)
+        rows = rows.drop(name)
     return frame.with_columns(new)
 
 

@@ -51,7 +51,7 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     ident = resolve(take(events), user_map, known)
     # the line's time as written was read by the linking of meals; from here on the server clock's
     # (ts_server) is the time: 8 bytes a row less over a fleet's millions of events
-    ev = ident.events.drop("ts").with_row_index("_row")
+    ev = ident.events.drop("ts")
     users, files, warnings = ident.users, ident.files, ident.warnings
     del ident       # its table still held ``ts`` (53 MB at 10M) until the end
     live = Liveness.of(ev, pack, backend_span)
@@ -61,8 +61,9 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     flagged = set(flagged_kinds(pack))
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     # flagged on the columns the flags read; each table takes its rows' other columns after
-    points = live.flags_at(ev.select("_row", "kind", "uid", "ts_server", "ts_res", "ts_unc").filter(
-        pl.col("kind").is_in(sorted(asked))), detail=True)
+    # each point knows its row (numbered in the query: a column of row numbers on every event is 26 MB at 10M)
+    points = live.flags_at(ev.lazy().with_row_index("_row").select("_row", "kind", "uid", "ts_server", "ts_res", "ts_unc").filter(
+        pl.col("kind").is_in(sorted(asked))).collect(), detail=True)
     lines = live.lines
     del live    # its as-of tables (a fleet's 4 million registry refreshes) are done with
     # the flags rules read of an event (how long since its user's liveness is the decisions' to say:
@@ -95,12 +96,11 @@ def flagged_kinds(pack: Pack) -> set[str]:
 def _with_events(ev: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     """Flagged ``rows`` (``_row`` and the flags) with all their event columns, first and in the
     events table's order, as if the whole rows had been flagged."""
-    base = ev.drop("_row")
-    answers = rows.drop("_row", *(c for c in rows.columns if c in base.columns))
-    return pl.concat([base.select(pl.all().gather(rows["_row"])), answers], how="horizontal")
+    answers = rows.drop("_row", *(c for c in rows.columns if c in ev.columns))
+    return pl.concat([ev.select(pl.all().gather(rows["_row"])), answers], how="horizontal")
 
 
 def flags_at_index(ev: pl.DataFrame, flagged: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
     """Put flags computed on some rows back on the full table (other rows get False)."""
-    out = scatter_rows(ev, flagged.select("_row", *keep), keep).drop("_row")
+    out = scatter_rows(ev, flagged.select("_row", *keep), keep)
     return out.with_columns([pl.col(c).fill_null(False) for c in keep])

@@ -128,7 +128,9 @@ class Liveness:
         )
         valid = self._coverage(valid)
         answers = [c for c in valid.columns if c not in (*read, "_p", "_on", *_ALLOWANCE, *([] if detail else ROWS))]
-        out = scatter_rows(pts, valid, answers, index="_p")
+        box = [valid.select("_p", *answers)]
+        del valid       # handed over: each answer's column goes once it is placed (a fleet asks about a million points)
+        out = scatter_rows(pts, box, answers, index="_p")
         return out.with_columns([pl.col(f).fill_null(False) for f in FLAGS])
 
     def _coverage(self, points: pl.DataFrame) -> pl.DataFrame:
