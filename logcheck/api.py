@@ -69,7 +69,7 @@ def load(
     box = [on_server_clock(events, clock)]
     del events
     warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings]
-    c = correlate(box, pack, users)
+    c = correlate(box, pack, clock, users)
     warnings += c.warnings
     progress.close()
     return Incident(**{**vars(c), "warnings": warnings}, pack=pack, inputs=inputs, clock=clock, texts=texts,

@@ -84,12 +84,12 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
             lines = pl.concat([pl.read_parquet(f) for f in written]) if written else ingested.events.clear()
             events = on_server_clock(lines, whole.clock)
             del lines
-            c = correlate([events], pack, users, Known(meals=whole.meals, owners=whole.owners, linked=True),
+            c = correlate([events], pack, whole.clock, users, Known(meals=whole.meals, owners=whole.owners, linked=True),
                           backend_span=whole.span)
             del events
             warnings += c.warnings
             ctx = Context(pack, in_window(c.events, window), in_window(c.decisions, window), in_window(c.meals, window),
-                          in_window(c.pings, window), backend_end=whole.end)
+                          in_window(c.pings, window), whole.clock, backend_end=whole.end)
             measured.append(measure(ctx).kept())
             del c, ctx
         # in the order one pass gives them: prefixes (by prefix), then meals, then client files

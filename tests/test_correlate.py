@@ -290,3 +290,28 @@ def test_server_lines_without_ids_take_them_by_meal_file_and_time(write):
     completions = incident.events.filter(pl.col("kind") == "server.meal_completed").sort("file", "line")
     assert completions.select(pl.col("uid").cast(pl.String), "meal_id").rows() == [
         (u1, meal_a[:8]), (u2, meal_b[:8]), (u3, None), (None, meal_c)]
+
+
+def test_a_client_clock_measured_with_spread_widens_the_liveness_window(write):
+    # pongs 0 s and 2 s off the server: the offset is 1 s, uncertain by 1 s, plus 1 s for whole seconds
+    pongs = [("10:05:30", "10:05:30"), ("10:06:00", "10:06:00"), ("10:06:30", "10:06:28"), ("10:07:00", "10:06:58")]
+    folder = write({
+        "ios.log": client([f"10:05:00 - MealLogWebSocketClient: ✅ Connected - User ID: {USER}"] + [
+            line for at, server in pongs for line in (
+                f"{at} - MealLogWebSocketClient: ✅ Pong received",
+                f"{at} - MealLogWebSocketClient:    - Backend timestamp: 2025-11-08T{server}Z")]),
+        "backend.log": client([
+            "[WebSocket] 2025/11/08 10:05:00 User 4eb4c27c... connected - added to registry",
+            "[MealLogAI] 2025/11/08 10:07:55 Processing meal log 556d0423... for user 4eb4c27c...",
+            "[MealLogAI] 2025/11/08 10:08:02 Successfully completed processing meal log 556d0423...",
+            "[MealLogAI] 2025/11/08 10:08:02 ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+        ]),
+    })
+    incident = load([str(folder)])
+    clock = {r["file"].rsplit("/", 1)[-1]: r for r in incident.clock.iter_rows(named=True)}
+    assert (clock["ios.log"]["offset_seconds"], clock["ios.log"]["uncertainty_seconds"]) == (1.0, 2.0)
+    (row,) = incident.decisions.iter_rows(named=True)
+    # the last pong is at 10:06:59 on the server clock, 63 s before: past the 60 s window and the
+    # 2 s of whole-second stamps, within the 2 s more of the clock's uncertainty
+    assert row["since_alive_s"] == 63.0
+    assert (row["active"], row["active_by_allowance"], row["cause"]) == (True, True, "registry_stale")

@@ -40,13 +40,13 @@ class Correlated:
     warnings: list[str] = field(default_factory=list)
 
 
-def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: dict[str, str] | None = None,
+def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.DataFrame, user_map: dict[str, str] | None = None,
               known: Known | None = None, backend_span: tuple[Any, Any] | None = None) -> Correlated:
     """Resolve identities, flag the user liveness of the events rules look at, build the derived tables.
 
     Given the events in a list (handed over, see ``frames.take``), the ids as written go once
-    resolved: three columns of a fleet's millions of rows. On some users only (``verify
-    --stream``), ``known`` and ``backend_span`` (the first and last backend time on the server
+    resolved: three columns of a fleet's millions of rows. ``clock``: :func:`align.estimate_clock`'s
+    (its files' uncertainty widens the liveness windows). On some users only (``verify --stream``), ``known`` and ``backend_span`` (the first and last backend time on the server
     clock) are what was worked out over every input."""
     ident = resolve(take(events), user_map, known)
     # the line's time as written was read by the linking of meals; from here on the server clock's
@@ -54,7 +54,7 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     ev = ident.events.drop("ts")
     users, files, warnings = ident.users, ident.files, ident.warnings
     del ident       # its table still held ``ts`` (53 MB at 10M) until the end
-    live = Liveness.of(ev, pack, backend_span)
+    live = Liveness.of(ev, pack, clock, backend_span)
     # liveness flags are costly: only for the kinds the pack's rules select with `where:`, the
     # decisions and the completions, in one pass of as-of joins (they overlap: a fleet's
     # notifications are both flagged and decided)
@@ -62,7 +62,7 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, user_map: d
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     # flagged on the columns the flags read; each table takes its rows' other columns after
     # each point knows its row (numbered in the query: a column of row numbers on every event is 26 MB at 10M)
-    points = live.flags_at(ev.lazy().with_row_index("_row").select("_row", "kind", "uid", "ts_server", "ts_res", "ts_unc").filter(
+    points = live.flags_at(ev.lazy().with_row_index("_row").select("_row", "kind", "uid", "ts_server", "ts_res", "file").filter(
         pl.col("kind").is_in(sorted(asked))).collect(), detail=True)
     lines = live.lines
     del live    # its as-of tables (a fleet's 4 million registry refreshes) are done with

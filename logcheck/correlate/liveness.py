@@ -13,11 +13,11 @@ from typing import Any
 
 import polars as pl
 
-from ..align import next_timed
+from ..align import next_timed, uncertainty
 from ..frames import scatter_rows
 from ..packs import Pack
 
-_REF = ("ts_server", "file", "line", "kind", "ts_res", "ts_unc")
+_REF = ("ts_server", "file", "line", "kind", "ts_res")
 FLAGS = ("active", "active_by_allowance", "connected_before", "disconnected_before", "client_covered", "backend_covered")
 _DERIVED = ("since_alive_s", "since_connect_s", "client_file")
 _PREFIXES = ("alive_", "gone_", "connect_", "next_")
@@ -81,19 +81,21 @@ class Liveness:
     lines: pl.DataFrame                             # what a point is told of its latest and next lines, by row
     clients: pl.DataFrame                           # spans of the client files
     backend: tuple[Any, Any]                        # first and last backend time
+    clock: pl.DataFrame                             # each file's uncertainty (see ``align.uncertainty``)
 
     @classmethod
-    def of(cls, events: pl.DataFrame, pack: Pack, backend: tuple[Any, Any] | None = None) -> "Liveness":
+    def of(cls, events: pl.DataFrame, pack: Pack, clock: pl.DataFrame, backend: tuple[Any, Any] | None = None
+           ) -> "Liveness":
         live = pack.model.liveness
         refs = [(prefix, strategy, _ref(events, kinds, prefix, strategy == "backward")) for kinds, prefix, strategy in (
             (live.alive, "alive", "backward"), (live.gone, "gone", "backward"),
             (live.connect, "connect", "backward"), (live.connect, "next", "forward"))]
         lo, hi = backend or backend_span(events)
         lines = events.select(pl.col(c).alias(c.replace("ts_server", "ts")) for c in _REF)     # columns shared, not copied
-        return cls(pack, refs, lines, spans(events), (lo, hi))
+        return cls(pack, refs, lines, spans(events), (lo, hi), clock)
 
     def flags_at(self, points: pl.DataFrame, detail: bool = False) -> pl.DataFrame:
-        """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``ts_unc``):
+        """Add liveness columns and flags to ``points`` (needs ``uid``, ``ts_server``, ``ts_res``, ``file``):
         each latest and next line's time, and with ``detail`` its row (``ROWS``), for a caller that
         cites those lines to :func:`cite` the ones it chooses (the flags need the times only)."""
         window = self.pack.params.get("active_window", 60.0)
@@ -103,15 +105,16 @@ class Liveness:
         # the joins carry what they read, not the points' every column; the answers are put
         # back by position (a fleet asks about a million points)
         read = ("uid", "ts_server", "ts_res", "ts_unc")
-        valid = pts.select(read).with_row_index("_p").filter(pl.col("ts_server").is_not_null()).with_columns(
-            _on=pl.col("ts_server")).sort("_on")
+        valid = pts.select("uid", "ts_server", "ts_res", ts_unc=uncertainty(self.clock)).with_row_index("_p").filter(
+            pl.col("ts_server").is_not_null()).with_columns(_on=pl.col("ts_server")).sort("_on")
         keys = valid.select("_on", "uid")
         for prefix, strategy, ref in self.refs:
             # the join on the keys alone, its answer put beside (a join copies every column of its left side)
             at = keys.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)[f"{prefix}_row"]
             valid = valid.with_columns(at)
-            wanted = ["ts", "ts_res", "ts_unc"] if prefix == "alive" else ["ts"]     # the allowance reads alive_ts_res/unc
+            wanted = ["ts", "ts_res", "file"] if prefix == "alive" else ["ts"]     # the allowance reads alive_ts_res/unc
             valid = valid.with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
+        valid = valid.with_columns(alive_ts_unc=uncertainty(self.clock, "alive_file")).drop("alive_file")
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
             pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
         since_alive = _seconds("ts_server", "alive_ts")

@@ -24,7 +24,7 @@ def evaluate(incident: Incident, command: str | None = None) -> Result:
     # liveness flags were computed on the whole history; only moments in the window are judged
     w = incident.window
     ctx = Context(incident.pack, in_window(incident.events, w), in_window(incident.decisions, w),
-                  in_window(incident.meals, w), in_window(incident.pings, w))
+                  in_window(incident.meals, w), in_window(incident.pings, w), incident.clock)
     return judge(measure(ctx), incident.pack, incident.inputs, incident.clock, incident.warnings, incident.texts,
                  window=w, command=command, incident=incident)
 

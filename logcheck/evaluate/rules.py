@@ -18,6 +18,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..correlate.timelines import first_of_bursts
+from ..align import uncertainty
 from ..durations import format_duration
 from ..frames import mapped
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
@@ -34,6 +35,7 @@ class Context:
     decisions: pl.DataFrame
     meals: pl.DataFrame
     pings: pl.DataFrame
+    clock: pl.DataFrame             # each file's uncertainty widens windows (see ``align.uncertainty``)
     # where the backend's logs end (server clock): worked out over every input when the users
     # are evaluated a partition at a time (``verify --stream``); None: from ``events``
     backend_end: Any = None
@@ -46,7 +48,7 @@ def _t() -> pl.Expr:
 
 # what rules read of an event; with the ``where`` flags, all a selection of events carries (the
 # events table is millions of rows wide with ids, times and flags: a selection copies only these)
-_EVENT_FIELDS = ("file", "line", "kind", "stream", "uid", "ts_server", "server_ts", "ts_res", "ts_unc")
+_EVENT_FIELDS = ("file", "line", "kind", "stream", "uid", "ts_server", "server_ts", "ts_res")
 
 
 def _select(ctx: Context, sel: Select, only: pl.Expr | None = None) -> pl.DataFrame:
@@ -135,19 +137,19 @@ def measure_followed_by(rule: FollowedBy, ctx: Context) -> Tally:
         other = _select(ctx, Select(kind=rule.each.otherwise, where=rule.each.where)).join(has, on="uid", how="anti")
         each = pl.concat([each, other], how="diagonal_relaxed")
     # only the users with cases: a fleet's millions of registry refreshes, for its 100 client users
-    by = _select(ctx, rule.by, only=_users_of(each)).select("uid", _bt="t", _bres=_res(), _bunc=pl.col("ts_unc").fill_null(0.0))
+    by = _select(ctx, rule.by, only=_users_of(each)).select("uid", _bt="t", _bres=_res(), _bunc=uncertainty(ctx.clock))
     # B's time is an interval [t, t + resolution]: look for the first B whose interval ends
     # at or after the window's (widened) start
     # the columns read from here on (the join copies every column of its sides: a fleet's
     # completions are 600,000 rows)
-    each = each.select("uid", *_CITED, "ts_res", "ts_unc", _from=pl.col("t") + pl.duration(
-        microseconds=((lo - _res() - pl.col("ts_unc").fill_null(0.0)) * 1e6).cast(pl.Int64)))
+    each = each.select("uid", *_CITED, "ts_res", ts_unc=uncertainty(ctx.clock)).with_columns(_from=pl.col("t") + pl.duration(
+        microseconds=((lo - _res() - pl.col("ts_unc")) * 1e6).cast(pl.Int64)))
     by = by.with_columns(_from=pl.col("_bt") + pl.duration(microseconds=((pl.col("_bres") + pl.col("_bunc")) * 1e6).cast(pl.Int64)))
     matched = each.sort("_from").join_asof(by.sort("_from"), on="_from", by="uid", strategy="forward",
                                            check_sortedness=False)
     del each, by
     delta = (pl.col("_bt") - pl.col("t")).dt.total_microseconds() / 1e6
-    allow = _res() + pl.col("_bres").fill_null(1.0) + pl.col("ts_unc").fill_null(0.0) + pl.col("_bunc").fill_null(0.0)
+    allow = _res() + pl.col("_bres").fill_null(1.0) + pl.col("ts_unc") + pl.col("_bunc").fill_null(0.0)
     matched = matched.with_columns(
         _delta=delta,
         _ok=(pl.col("_bt").is_not_null() & (delta <= hi + allow) & (delta >= lo - allow)).fill_null(False),
