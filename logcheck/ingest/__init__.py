@@ -244,7 +244,8 @@ def _read(paths: list[str], pack: Pack, formats: Formats, date: dt.date | None, 
         if keep is not None and spilled is None:
             table = _wanted(table, keep(summary.stream))
         if ready.get(i):     # the rows held back merged in: a copy of the chunks they fall in only
-            table = pl.concat(list(in_line_order(table, _handed(ready[i]))), how="vertical_relaxed", rechunk=False)
+            table = pl.concat(list(in_line_order(table, _handed(ready[i]))), how="diagonal_relaxed",
+                              rechunk=False).select(table.columns)
         if warning:
             summary.warnings.append(warning)
         _summarise(summary, counts)
@@ -325,6 +326,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
     stream = forced
     # a chunk more than cores: a chunk holds the GIL between polars calls, and another chunk fills that time
     workers = (os.cpu_count() or 1) + 1
+    carried = list(pack.model.attach)
 
     def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         parsed, damaged = _envelopes(chunk, formats)
@@ -339,8 +341,9 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
         held, wanted, gone = _leave_out(out, keep(stream))
         if spill is not None and gone.height:
             spill(index, finish(gone, stream))
-        # what is kept must not hold the chunk's text
-        ready = owned_strings(finish(wanted, stream)) if wanted.height else None
+        # what is kept must not hold the chunk's text; nor the columns continuations carry values
+        # into (``server_ts``), null in these rows: made once, when the file's rows are merged
+        ready = owned_strings(finish(wanted, stream).drop(carried, strict=False)) if wanted.height else None
         return _Chunk(owned_strings(held), fixed, _tally([gone, wanted]), ready)
 
     parts, pending, numbers = [], deque(), itertools.count()     # chunks in file order, by number

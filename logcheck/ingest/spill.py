@@ -82,12 +82,13 @@ class Spill:
 def in_line_order(held: pl.DataFrame, pieces: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
     """One file's rows in line order, a piece at a time: ``pieces`` (finished chunks, in chunk
     order) with the ``held`` rows (kept back for the whole-file steps, in line order) that fall
-    among their lines. Each piece is copied only where held rows go into it."""
+    among their lines. Each piece is copied only where held rows go into it. A piece may lack
+    columns the held rows have (null in all its rows)."""
     for part in pieces:
         if not part.height:
             continue
         cut = held["line"].search_sorted(part["line"].max())     # held rows before this piece's last line
         before, held = held.slice(0, cut), held.slice(cut)
-        yield pl.concat([before, part], how="vertical_relaxed").sort("line") if before.height else part
+        yield pl.concat([before, part], how="diagonal_relaxed").sort("line") if before.height else part
     if held.height:
         yield held
