@@ -40,14 +40,16 @@ class Correlated:
     warnings: list[str] = field(default_factory=list)
 
 
-def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.DataFrame, user_map: dict[str, str] | None = None,
-              known: Known | None = None, backend_span: tuple[Any, Any] | None = None) -> Correlated:
+def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.DataFrame,
+              user_map: dict[str, str] | None = None, known: Known | None = None,
+              backend_span: tuple[Any, Any] | None = None) -> Correlated:
     """Resolve identities, flag the user liveness of the events rules look at, build the derived tables.
 
     Given the events in a list (handed over, see ``frames.take``), the ids as written go once
-    resolved: three columns of a fleet's millions of rows. ``clock``: :func:`align.estimate_clock`'s
-    (its files' uncertainty widens the liveness windows). On some users only (``verify --stream``), ``known`` and ``backend_span`` (the first and last backend time on the server
-    clock) are what was worked out over every input."""
+    resolved: three columns of a fleet's millions of rows. ``clock`` is ``align.estimate_clock``'s:
+    its files' uncertainty widens the liveness windows. On some users only (``verify --stream``),
+    ``known`` and ``backend_span`` (the first and last backend time on the server clock) are what
+    was worked out over every input."""
     ident = resolve(take(events), user_map, known)
     # the line's time as written was read by the linking of meals; from here on the server clock's
     # (ts_server) is the time: 8 bytes a row less over a fleet's millions of events
@@ -61,9 +63,9 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.D
     flagged = set(flagged_kinds(pack))
     asked = flagged | set(pack.model.liveness.decisions.values()) | {MEAL_DONE}
     # flagged on the columns the flags read; each table takes its rows' other columns after
-    # each point knows its row (numbered in the query: a column of row numbers on every event is 26 MB at 10M)
-    points = live.flags_at(ev.lazy().with_row_index("_row").select("_row", "kind", "uid", "ts_server", "ts_res", "file").filter(
-        pl.col("kind").is_in(sorted(asked))).collect(), detail=True)
+    # each point knows its row, numbered in the query (row numbers on every event: 26 MB at 10M)
+    asking = ev.lazy().with_row_index("_row").select("_row", "kind", "uid", "ts_server", "ts_res", "file")
+    points = live.flags_at(asking.filter(pl.col("kind").is_in(sorted(asked))).collect(), detail=True)
     lines = live.lines
     del live    # its as-of tables (a fleet's 4 million registry refreshes) are done with
     # the flags rules read of an event (how long since its user's liveness is the decisions' to say:

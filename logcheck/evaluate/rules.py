@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 import polars as pl
 
-from ..correlate.timelines import first_of_bursts
 from ..align import uncertainty
+from ..correlate.timelines import first_of_bursts
 from ..durations import format_duration
 from ..frames import mapped
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
@@ -142,8 +142,8 @@ def measure_followed_by(rule: FollowedBy, ctx: Context) -> Tally:
     # at or after the window's (widened) start
     # the columns read from here on (the join copies every column of its sides: a fleet's
     # completions are 600,000 rows)
-    each = each.select("uid", *_CITED, "ts_res", ts_unc=uncertainty(ctx.clock)).with_columns(_from=pl.col("t") + pl.duration(
-        microseconds=((lo - _res() - pl.col("ts_unc")) * 1e6).cast(pl.Int64)))
+    each = each.select("uid", *_CITED, "ts_res", ts_unc=uncertainty(ctx.clock))
+    each = each.with_columns(_from=pl.col("t") + pl.duration(microseconds=((lo - _res() - pl.col("ts_unc")) * 1e6).cast(pl.Int64)))
     by = by.with_columns(_from=pl.col("_bt") + pl.duration(microseconds=((pl.col("_bres") + pl.col("_bunc")) * 1e6).cast(pl.Int64)))
     matched = each.sort("_from").join_asof(by.sort("_from"), on="_from", by="uid", strategy="forward",
                                            check_sortedness=False)
@@ -158,7 +158,8 @@ def measure_followed_by(rule: FollowedBy, ctx: Context) -> Tally:
     )
     ends = _end_of(ctx, rule.by.kind)
     # looked up, not joined: a join would copy the cases whole
-    matched = matched.with_columns(mapped("uid", ends, "_end") if "uid" in ends.columns else pl.lit(ends["_end"][0], pl.Datetime("us")).alias("_end"))
+    end = mapped("uid", ends, "_end") if "uid" in ends.columns else pl.lit(ends["_end"][0], pl.Datetime("us")).alias("_end")
+    matched = matched.with_columns(end)
     matched = matched.with_columns(_settled=_answered_instead(ctx, rule, matched, hi))
     matched = matched.with_columns(_pending=~pl.col("_ok") & ~pl.col("_settled") &
                                    (pl.col("_end").is_null() | (pl.col("_deadline") > pl.col("_end"))))
