@@ -357,7 +357,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
                     done = envelopes(chunk)
                     stream = detect_stream(done[0], pack)
                 pending.append(pool.submit(job, chunk, done, next(numbers)))
-            while len(pending) > workers:          # read the next block while these run
+            while len(pending) >= workers:     # the next block is read while these run; no chunk waits for a worker
                 parts.append(pending.popleft().result())
         parts += [f.result() for f in pending]
     joined = pl.concat([p.held for p in parts], how="diagonal_relaxed")
