@@ -12,7 +12,7 @@ In memory at once: one partition's lines, the client logs, and what still grows 
 the lines that link meals (processing, completion and decision lines, about a quarter of a
 fleet's events, linked in one piece, a kind at a time) and the decisions' JSON columns. Meal ids
 are text, not categories (see ``_CATEGORIES``). Live peak at 10M and 30M fleet lines: 0.75 and
-0.92-0.97 GB (in ``_whole`` at 30M); peak RSS 0.93-1.00 and 1.23-1.47 GB (``verify``: 1.35-1.5 and 3.2).
+0.92-0.97 GB (in ``_whole`` at 30M); peak RSS 0.83 and 1.11 GB (``verify``: 1.10 and 2.67).
 """
 from __future__ import annotations
 
