@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from ..frames import in_one_piece, mapped, owned_strings
+from ..frames import in_one_piece, mapped, owned_strings, take
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
 from .classify import (
@@ -334,7 +334,9 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
 
     def job(chunk: pl.DataFrame, done: tuple[pl.DataFrame, int] | None, index: int) -> _Chunk:
         part, fixed = done or envelopes(chunk)
-        out = _classified(part, pack, stream, formats, columns=columns)
+        box = [part]        # handed over: the envelope's time strings go once the times are read
+        del part, done
+        out = _classified(box, pack, stream, formats, columns=columns)
         progress.advance(out.height)
         if keep is None:
             return _Chunk(out, fixed, _tally([out.clear()]), None)
@@ -429,15 +431,17 @@ def _summarise(summary: InputSummary, tally: pl.DataFrame) -> None:
     summary.format = "bare" if not names else names[0] if len(names) == 1 else f"{names[0]} (+{', '.join(names[1:3])})"
 
 
-def _classified(frame: pl.DataFrame, pack: Pack, stream: str, formats: Formats, pid: pl.Series | None = None,
-                columns: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+def _classified(frame: pl.DataFrame | list[pl.DataFrame], pack: Pack, stream: str, formats: Formats,
+                pid: pl.Series | None = None, columns: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
     """Kinds, fields, context and each line's own time; the repaired text is no longer needed.
+    ``frame`` may be handed over (see ``frames.take``).
 
     With ``columns``, what no later step reads goes now, chunk by chunk: the message stays only
     on continuation lines (``attach`` reads it there)."""
     fields = FIELDS if columns is None else tuple(f for f in FIELDS if f in columns)
     written = columns is None or "ts_written" in columns
-    frame = row_times(classify(frame, pack, stream, formats, pid=pid, fields=fields).drop("text"), written)
+    # the times first: the envelope's date and time strings go before classifying's own work
+    frame = classify(row_times(take(frame), written), pack, stream, formats, pid=pid, fields=fields).drop("text")
     if columns is None:
         return frame
     unread = [c for c in ("level", "component", "method", "path", "status", "raw", "code", "reason", "attempt")
