@@ -24,8 +24,11 @@ __version__ = "0.1.0"
 # user's own setting. Linux only: jemalloc has no background thread on macOS (it would refuse
 # to start), and polars uses mimalloc on Windows.
 ALLOCATOR = "background_thread:true,dirty_decay_ms:50,muzzy_decay_ms:0"
-if sys.platform == "linux" and "polars" not in sys.modules:
-    os.environ.setdefault("_RJEM_MALLOC_CONF", ALLOCATOR)
+# what polars itself exports: a process started by one that loaded polars inherits it
+_POLARS_OWN = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+_given = os.environ.get("_RJEM_MALLOC_CONF")
+if sys.platform == "linux" and "polars" not in sys.modules and _given in (None, "", _POLARS_OWN):
+    os.environ["_RJEM_MALLOC_CONF"] = ALLOCATOR
 
 from .api import Incident, load  # noqa: E402
 from .ingest import ingest, read_events, with_messages  # noqa: E402
