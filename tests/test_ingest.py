@@ -13,7 +13,7 @@ import pytest
 
 from logcheck import ingest, read_events
 from logcheck.api import CORRELATION_COLUMNS, lines_needed
-from logcheck.errors import InputError
+from logcheck.errors import InputError, UsageError
 from logcheck.ingest.timestamps import time_of_day
 from logcheck.packs import load_pack
 
@@ -259,6 +259,13 @@ def test_forced_stream_wins_over_content(write):
     path = str(folder / "odd.log")
     assert ingest([path]).inputs[0].stream == "backend"
     assert ingest([path], streams={path: "ios"}).events.row(0, named=True)["kind"] == "client.meal_submitted"
+
+
+def test_a_forced_stream_must_be_one_the_table_can_hold(write):
+    path = str(write({"odd.log": "10:07:26 - [HTTP] POST /api/v1/meal-logs/natural - 201\n"}) / "odd.log")
+    with pytest.raises(UsageError) as caught:
+        ingest([path], streams={path: "android"})
+    assert str(caught.value) == f"streams: {path}: 'android' is not a stream (ios or backend)"
 
 
 @pytest.mark.parametrize("sample", ["incident-2025-11-08", "seed-excerpt", "fleet-json", "backgrounded"])

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from ..errors import UsageError
 from ..frames import in_one_piece, mapped, owned_strings, take
 from ..packs import FIELDS, Pack, load_pack
 from ..progress import SILENT, Progress
@@ -167,6 +168,10 @@ def ingest(
     """
     if isinstance(paths, str):
         paths = [paths]
+    # a forced stream becomes a value of the ``stream`` enum: anything else is the caller's mistake
+    for path, forced in (streams or {}).items():
+        if forced not in ("ios", "backend"):
+            raise UsageError(f"streams: {path}: {forced!r} is not a stream (ios or backend)")
     pack = pack if isinstance(pack, Pack) else load_pack(pack)
     formats = load_formats()
     spilled = Spill() if spill else None
