@@ -14,10 +14,11 @@ T = TypeVar("T")
 _END = object()
 
 
-def mapped(key: str, table: pl.DataFrame, value: str, name: str | None = None) -> pl.Expr:
-    """``key``'s value looked up in a small ``table`` (``key`` -> ``value``); null where absent."""
+def mapped(key: str, table: pl.DataFrame, value: str, name: str | None = None, on: str | None = None) -> pl.Expr:
+    """``key``'s value looked up in a small ``table`` (``key`` -> ``value``); null where absent.
+    ``on``: the frame's column holding the key, where it is not named ``key``."""
     keys = table[key]
-    return pl.col(key).replace_strict(keys, table[value], default=None, return_dtype=table[value].dtype).alias(name or value)
+    return pl.col(on or key).replace_strict(keys, table[value], default=None, return_dtype=table[value].dtype).alias(name or value)
 
 
 def scatter_rows(frame: pl.DataFrame, rows: pl.DataFrame | list[pl.DataFrame], columns: list[str], index: str = "_row"
