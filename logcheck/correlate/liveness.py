@@ -104,15 +104,15 @@ class Liveness:
         pts = points.drop(stale)
         # the joins carry what they read, not the points' every column; the answers are put
         # back by position (a fleet asks about a million points)
-        read = ("uid", "ts_server", "ts_res", "ts_unc")
-        valid = pts.select("uid", "ts_server", "ts_res", ts_unc=uncertainty(self.clock)).with_row_index("_p").filter(
+        read = ("uid", "ts_server", "ts_res", "ts_unc")      # the clock's uncertainty, by the point's file
+        valid = pts.select(*read[:-1], ts_unc=uncertainty(self.clock)).with_row_index("_p").filter(
             pl.col("ts_server").is_not_null()).with_columns(_on=pl.col("ts_server")).sort("_on")
         keys = valid.select("_on", "uid")
         for prefix, strategy, ref in self.refs:
             # the join on the keys alone, its answer put beside (a join copies every column of its left side)
             at = keys.join_asof(ref, on="_on", by="uid", strategy=strategy, check_sortedness=False)[f"{prefix}_row"]
             valid = valid.with_columns(at)
-            wanted = ["ts", "ts_res", "file"] if prefix == "alive" else ["ts"]     # the allowance reads alive_ts_res/unc
+            wanted = ["ts", "ts_res", "file"] if prefix == "alive" else ["ts"]     # the allowance: alive_ts_res, its file's unc
             valid = valid.with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
         valid = valid.with_columns(alive_ts_unc=uncertainty(self.clock, "alive_file")).drop("alive_file")
         allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
