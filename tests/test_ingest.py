@@ -409,3 +409,15 @@ def test_rows_spilled_to_disk_as_parsed_are_the_whole_table(write, monkeypatch):
     finally:
         spilled.close()
     assert not any(p.exists() for p in written)
+
+
+def test_time_spans_come_in_one_order_whatever_the_group_by_gives():
+    # a group-by gives its groups in any order: a comparison of two spans tables failed now and then
+    from logcheck.ingest import time_spans
+
+    names = [f"ios-{i}.log" for i in range(5)]
+    events = pl.DataFrame({"file": names * 3, "ts": [dt.datetime(2025, 11, 8, 10, i) for i in range(15)]},
+                          schema_overrides={"file": pl.Categorical})
+    seen = {tuple(time_spans(events)["file"]) for _ in range(1000)}
+    assert seen == {tuple(names)}
+    assert time_spans(events).row(0) == ("ios-0.log", dt.datetime(2025, 11, 8, 10, 0), dt.datetime(2025, 11, 8, 10, 10))

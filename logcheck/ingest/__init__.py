@@ -123,10 +123,11 @@ class Ingested:
 
 
 def time_spans(events: pl.DataFrame) -> pl.DataFrame:
-    """Each file's first and last time: ``file`` (text), ``lo``, ``hi``."""
-    # lazily: the eager group-by put every column of a fleet's table in one piece first (0.36 GB)
+    """Each file's first and last time: ``file`` (text), ``lo``, ``hi``, by file name."""
+    # lazily: the eager group-by put every column of a fleet's table in one piece first (0.36 GB);
+    # sorted: a group-by gives its groups in any order (two calls on one table could differ)
     spans = events.lazy().group_by("file").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max())
-    return spans.with_columns(pl.col("file").cast(pl.String)).collect()
+    return spans.with_columns(pl.col("file").cast(pl.String)).sort("file").collect()
 
 
 def read_events(paths: list[str] | str, pack: str | Pack = "ws-registry", **options) -> pl.DataFrame:
