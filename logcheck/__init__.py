@@ -34,14 +34,16 @@ from .api import Incident, load  # noqa: E402
 from .ingest import ingest, read_events, with_messages  # noqa: E402
 
 
-def verify(paths, pack="ws-registry", *, command: str | None = None, **options):
+def verify(paths, pack="ws-registry", *, command: str | None = None, tables: bool = True, **options):
     """Ingest, align, correlate and evaluate: a :class:`logcheck.evaluate.Result` with the verdict.
 
     Options are those of :func:`load` (date, streams, offsets, zones, users, since, until, settings).
+    ``tables=False``: the result keeps no ``incident`` (the correlated tables the HTML report
+    draws from), and they go before the decisions are judged.
     """
     from .evaluate import evaluate
 
-    return evaluate(load(paths, pack, **options), command=command)
+    return evaluate([load(paths, pack, **options)], command=command, tables=tables)
 
 
 def verify_stream(paths, pack="ws-registry", **options):

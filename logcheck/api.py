@@ -11,7 +11,7 @@ from .align import estimate_clock, on_server_clock
 from .correlate import CODE_KINDS, Correlated, correlate
 from .errors import UsageError
 from .frames import mapped, take
-from .ingest import LEAN_CATEGORIES, InputSummary, ingest, with_messages
+from .ingest import LEAN_CATEGORIES, InputSummary, category, ingest, with_messages
 from .ingest.sources import Texts
 from .packs import Pack, load_pack
 from .progress import SILENT, Progress
@@ -93,7 +93,7 @@ def for_correlation(events: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
     and latest lines, which bound the time it covers.
     """
     table = take(events).select(CORRELATION_COLUMNS)
-    return table.with_columns(pl.col(c).cast(pl.Categorical) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
+    return table.with_columns(pl.col(c).cast(category(c)) for c in LEAN_CATEGORIES if c in CORRELATION_COLUMNS)
 
 
 def kept_lines(pack: Pack, spans: pl.DataFrame) -> pl.Expr:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shlex
 import sys
@@ -73,7 +74,9 @@ def verify(paths, pack, date, ios, backend, offset, tz, user_map, settings, sinc
     """Is the bug there, and did the fix work? Exit 0 fix_verified, 1 bug_present or
     criteria_failed, 3 inconclusive, 2 usage or unreadable input."""
     with progress_for(quiet or json_out == "-") as progress:
-        result = (verify_stream if stream else run_verify)(
+        # the correlated tables are kept for the HTML report only (a fleet's are 0.6 GB)
+        run = verify_stream if stream else functools.partial(run_verify, tables=bool(html_out))
+        result = run(
             all_paths(paths, ios, backend), pack, date=date, streams=forced_streams(ios, backend), offsets=offset,
             zones=tz, users=user_map, since=since, until=until, settings=settings,
             command=shlex.join(["logcheck", *sys.argv[1:]]), progress=progress,

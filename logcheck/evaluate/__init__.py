@@ -8,6 +8,7 @@ import polars as pl
 from .. import __version__
 from ..api import Incident, in_window
 from ..correlate.timelines import polling
+from ..frames import take
 from ..ingest import InputSummary, with_messages
 from ..ingest.sources import Texts
 from ..packs import Pack
@@ -19,14 +20,24 @@ from .verdict import decide
 __all__ = ["evaluate", "Result", "CheckResult", "Evidence"]
 
 
-def evaluate(incident: Incident, command: str | None = None) -> Result:
-    """Judge every criterion, the discriminating evidence and the verdict."""
+def evaluate(incident: Incident | list[Incident], command: str | None = None, *, tables: bool = True) -> Result:
+    """Judge every criterion, the discriminating evidence and the verdict.
+
+    The result keeps the incident (``result.incident``: its tables, for the HTML report) unless
+    ``tables`` is False. Then, given the incident handed over in a list (see ``frames.take``), its
+    tables go once measured, before the decisions are judged (a fleet's are 0.6 GB)."""
+    incident = take(incident)
     # liveness flags were computed on the whole history; only moments in the window are judged
     w = incident.window
     ctx = Context(incident.pack, in_window(incident.events, w), in_window(incident.decisions, w),
                   in_window(incident.meals, w), in_window(incident.pings, w), incident.clock)
-    return judge(measure(ctx), incident.pack, incident.inputs, incident.clock, incident.warnings, incident.texts,
-                 window=w, command=command, incident=incident)
+    measured = measure(ctx)
+    del ctx
+    facts = dict(pack=incident.pack, inputs=incident.inputs, clock=incident.clock, warnings=incident.warnings,
+                 texts=incident.texts, window=w)
+    if not tables:
+        incident = None
+    return judge(measured, **facts, command=command, incident=incident)
 
 
 @dataclass
@@ -53,8 +64,10 @@ def measure(ctx: Context) -> Measured:
     """Every criterion and the discriminating check measured on ``ctx``'s users, with their decisions."""
     pack = ctx.pack
     return Measured([measure_rule(rule, ctx) for rule in pack.model.criteria], measure_rule(pack.model.discriminating, ctx),
-                    # outcome and cause as categories: a fleet's million decisions are kept until judged
-                    ctx.decisions.select(DECISION_COLUMNS).with_columns(pl.col("outcome", "cause").cast(pl.Categorical)),
+                    # outcome and cause as categories: a fleet's million decisions are kept until judged;
+                    # meal ids as text, so that their categories (every meal's) go with the tables
+                    ctx.decisions.select(DECISION_COLUMNS).with_columns(pl.col("outcome", "cause").cast(pl.Categorical),
+                                                                        pl.col("meal_id").cast(pl.String)),
                     impact_parts(ctx))
 
 
