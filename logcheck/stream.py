@@ -89,7 +89,7 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
             del events
             warnings += c.warnings
             ctx = Context(pack, in_window(c.events, window), in_window(c.decisions, window), in_window(c.meals, window),
-                          in_window(c.pings, window), whole.clock, backend_end=whole.end)
+                          in_window(c.pings, window), whole.clock, c.server_times, backend_end=whole.end)
             measured.append(measure(ctx).kept())
             del c, ctx
         # in the order one pass gives them: prefixes (by prefix), then meals, then client files

@@ -315,3 +315,32 @@ def test_a_client_clock_measured_with_spread_widens_the_liveness_window(write):
     # 2 s of whole-second stamps, within the 2 s more of the clock's uncertainty
     assert row["since_alive_s"] == 63.0
     assert (row["active"], row["active_by_allowance"], row["cause"]) == (True, True, "registry_stale")
+
+
+def test_a_pong_stands_for_a_ping_at_its_backend_timestamp(write):
+    # a backend that logs no pings: SC1 places each pong at the server time it carries. The last
+    # pong's is 6 s before its time on the client (the clock is measured at 0 s, from the others):
+    # at the client's time, its refresh would be 6 s away, outside the 2 s tolerance
+    pongs = [("10:05:30", "10:05:30"), ("10:06:00", "10:06:00"), ("10:06:30", "10:06:30"), ("10:07:00", "10:07:00"),
+             ("10:07:30", "10:07:24")]
+    folder = write({
+        "ios.log": client([f"10:05:00 - MealLogWebSocketClient: ✅ Connected - User ID: {USER}"] + [
+            line for at, server in pongs for line in (
+                f"{at} - MealLogWebSocketClient: Sending application-level ping",
+                f"{at} - MealLogWebSocketClient: ✅ Pong received",
+                f"{at} - MealLogWebSocketClient:    - Backend timestamp: 2025-11-08T{server}Z")]),
+        "backend.log": client(["[WebSocket] 2025/11/08 10:05:00 User 4eb4c27c... connected - added to registry"] + [
+            f"[WebSocket] 2025/11/08 {server} User {USER} - connection refreshed" for _, server in pongs] + [
+            "[HTTP] 2025/11/08 10:08:00 GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)"]),
+    })
+    result = verify([str(folder)])
+    incident = result.incident
+    assert incident.clock.filter(pl.col("file").str.ends_with("ios.log"))["offset_seconds"].item() == 0.0
+    # kept apart from the events table, on the pong lines (the continuations carry them up)
+    assert "server_ts" not in incident.events.columns
+    assert incident.server_times.select(pl.col("line"), pl.col("server_ts").dt.strftime("%H:%M:%S")).rows() == [
+        (3, "10:05:30"), (6, "10:06:00"), (9, "10:06:30"), (12, "10:07:00"), (15, "10:07:24")]
+    assert incident.pings.select("pong_line", pl.col("backend_ts").dt.strftime("%H:%M:%S")).rows()[-2:] == [
+        (12, "10:07:00"), (15, "10:07:24")]
+    sc1 = next(c for c in result.criteria if c.id == "SC1")
+    assert (sc1.status, sc1.metrics["cases"], sc1.metrics["matched"]) == ("pass", 5, 5)

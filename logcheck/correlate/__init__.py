@@ -36,6 +36,7 @@ class Correlated:
     meals: pl.DataFrame
     sessions: pl.DataFrame
     pings: pl.DataFrame
+    server_times: pl.DataFrame            # see :func:`server_times`
     client_users: dict[str, str | None]   # client file -> its user (None when it could not be told)
     warnings: list[str] = field(default_factory=list)
 
@@ -50,7 +51,10 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.D
     its files' uncertainty widens the liveness windows. On some users only (``verify --stream``),
     ``known`` and ``backend_span`` (the first and last backend time on the server clock) are what
     was worked out over every input."""
-    ident = resolve(take(events), user_map, known)
+    ev = take(events)
+    carried = server_times(ev)
+    ident = resolve(ev.drop("server_ts"), user_map, known)
+    del ev
     # the line's time as written was read by the linking of meals; from here on the server clock's
     # (ts_server) is the time: 8 bytes a row less over a fleet's millions of events
     ev = ident.events.drop("ts")
@@ -83,10 +87,18 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.D
         decisions=decided,
         meals=meals(ev_flags, done, decided),
         sessions=sessions(ev_flags, pack),
-        pings=pings(ev_flags, pack),
+        pings=pings(ev_flags, pack, carried),
+        server_times=carried,
         client_users=files,
         warnings=warnings,
     )
+
+
+def server_times(events: pl.DataFrame) -> pl.DataFrame:
+    """``file``, ``line`` and ``server_ts`` of the lines that carry the server clock's reading (a
+    pong's ``Backend timestamp``): a few client lines, kept apart from the events table, where
+    the column would be 8 bytes of nothing on every one of a fleet's millions of rows."""
+    return events.lazy().filter(pl.col("server_ts").is_not_null()).select("file", "line", "server_ts").collect()
 
 
 def flagged_kinds(pack: Pack) -> set[str]:

@@ -19,13 +19,15 @@ def first_of_bursts(rows: pl.DataFrame, on: str = "ts_server", by: list[str] | N
     return rows.filter(prev.is_null() | ((pl.col(on) - prev).dt.total_microseconds() >= BURST_S * 1e6))
 
 
-def pings(events: pl.DataFrame, pack: Pack) -> pl.DataFrame:
-    """Client pings with their pong (within ``pong_timeout``) and round-trip time."""
+def pings(events: pl.DataFrame, pack: Pack, server_times: pl.DataFrame) -> pl.DataFrame:
+    """Client pings with their pong (within ``pong_timeout``) and round-trip time; a pong's
+    server time (``backend_ts``) from ``server_times`` (see ``correlate.server_times``)."""
     timeout = pack.params.get("pong_timeout", 2.0)
     base = events.filter(pl.col("ts_server").is_not_null() & (pl.col("stream") == "ios"))
     sent = first_of_bursts(base.filter(pl.col("kind") == "client.ping_sent")).select("file", "uid", "line", "ts_server", "ts_res")
     pong = first_of_bursts(base.filter(pl.col("kind") == "client.pong_received")).select(
-        "file", pong_ts="ts_server", pong_line="line", backend_ts="server_ts")
+        "file", "line", pong_ts="ts_server").join(server_times, on=["file", "line"], how="left").select(
+        "file", "pong_ts", pong_line="line", backend_ts="server_ts")
     sent = sent.with_columns(_on=pl.col("ts_server")).sort("_on")
     pong = pong.with_columns(_on=pl.col("pong_ts")).sort("_on")
     out = sent.join_asof(pong, on="_on", by="file", strategy="forward",

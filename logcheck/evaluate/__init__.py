@@ -30,7 +30,7 @@ def evaluate(incident: Incident | list[Incident], command: str | None = None, *,
     # liveness flags were computed on the whole history; only moments in the window are judged
     w = incident.window
     ctx = Context(incident.pack, in_window(incident.events, w), in_window(incident.decisions, w),
-                  in_window(incident.meals, w), in_window(incident.pings, w), incident.clock)
+                  in_window(incident.meals, w), in_window(incident.pings, w), incident.clock, incident.server_times)
     measured = measure(ctx)
     del ctx
     facts = dict(pack=incident.pack, inputs=incident.inputs, clock=incident.clock, warnings=incident.warnings,

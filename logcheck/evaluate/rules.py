@@ -36,19 +36,25 @@ class Context:
     meals: pl.DataFrame
     pings: pl.DataFrame
     clock: pl.DataFrame             # each file's uncertainty widens windows (see ``align.uncertainty``)
+    server_times: pl.DataFrame      # the server clock's reading some lines carry (``correlate.server_times``)
     # where the backend's logs end (server clock): worked out over every input when the users
     # are evaluated a partition at a time (``verify --stream``); None: from ``events``
     backend_end: Any = None
 
 
-def _t() -> pl.Expr:
-    # the server clock's reading: a pong's Backend timestamp, else the aligned line time
-    return pl.coalesce(pl.col("server_ts"), pl.col("ts_server"))
+def _with_t(ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``t``: the server clock's reading (a pong's Backend timestamp), else the
+    aligned line time; rows without either go."""
+    if ctx.server_times.height:
+        rows = rows.join(ctx.server_times, on=["file", "line"], how="left", maintain_order="left")
+    else:
+        rows = rows.with_columns(server_ts=pl.lit(None, pl.Datetime("us")))
+    return rows.with_columns(t=pl.coalesce(pl.col("server_ts"), pl.col("ts_server"))).drop_nulls("t")
 
 
 # what rules read of an event; with the ``where`` flags, all a selection of events carries (the
 # events table is millions of rows wide with ids, times and flags: a selection copies only these)
-_EVENT_FIELDS = ("file", "line", "kind", "stream", "uid", "ts_server", "server_ts", "ts_res")
+_EVENT_FIELDS = ("file", "line", "kind", "stream", "uid", "ts_server", "ts_res")
 
 
 def _select(ctx: Context, sel: Select, only: pl.Expr | None = None) -> pl.DataFrame:
@@ -57,7 +63,7 @@ def _select(ctx: Context, sel: Select, only: pl.Expr | None = None) -> pl.DataFr
     cond = _where(sel)
     fields = list(dict.fromkeys([*_EVENT_FIELDS, *(flag.removeprefix("not_") for flag in sel.where)]))
     rows = ctx.events.lazy().select(fields).filter(*cond, pl.col("uid").is_not_null(), *([only] if only is not None else []))
-    return _dedupe_client(rows.with_columns(t=_t()).drop_nulls("t").collect())
+    return _dedupe_client(_with_t(ctx, rows.collect()))
 
 
 def _where(sel: Select) -> list[pl.Expr]:
