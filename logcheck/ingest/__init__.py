@@ -339,8 +339,10 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
     to ``spill`` (by chunk number, see ``logcheck.ingest.spill``) or are only counted.
     """
     stream = forced
-    # a chunk more than cores: a chunk holds the GIL between polars calls, and another chunk fills that time
-    workers = (os.cpu_count() or 1) + 1
+    # where nothing of the chunks is kept (counts, or lines written out), a chunk more than cores:
+    # a chunk holds the GIL between polars calls, and another fills that time (6 % faster at 10M).
+    # Where rows are kept, memory is the limit: a chunk in flight is 0.1 GB beside the rows kept
+    workers = (os.cpu_count() or 1) + (keep is none_kept)
     carried = list(pack.model.attach)
 
     def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
