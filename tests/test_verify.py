@@ -204,7 +204,12 @@ def test_without_tables_they_go_once_measured_and_the_result_is_the_same(monkeyp
     evaluation = sys.modules["logcheck.evaluate"]
     real_load, real_judge = logcheck.load, evaluation.judge
     made, alive = [], []
-    monkeypatch.setattr(logcheck, "load", lambda *a, **k: (lambda inc: made.append(weakref.ref(inc.events)) or inc)(real_load(*a, **k)))
+
+    def load(*args, **kwargs):
+        incident = real_load(*args, **kwargs)
+        made.append(weakref.ref(incident.events))
+        return incident
+    monkeypatch.setattr(logcheck, "load", load)
     monkeypatch.setattr(evaluation, "judge", lambda *a, **k: alive.append(made[0]() is not None) or real_judge(*a, **k))
     lean = verify([str(SAMPLES / "deploy-midway")], tables=False)
     assert alive == [False] and lean.incident is None

@@ -33,8 +33,8 @@ def evaluate(incident: Incident | list[Incident], command: str | None = None, *,
                   in_window(incident.meals, w), in_window(incident.pings, w), incident.clock, incident.server_times)
     measured = measure(ctx)
     del ctx
-    facts = dict(pack=incident.pack, inputs=incident.inputs, clock=incident.clock, warnings=incident.warnings,
-                 texts=incident.texts, window=w)
+    facts = {"pack": incident.pack, "inputs": incident.inputs, "clock": incident.clock, "warnings": incident.warnings,
+             "texts": incident.texts, "window": w}
     if not tables:
         incident = None
     return judge(measured, **facts, command=command, incident=incident)

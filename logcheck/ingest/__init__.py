@@ -304,6 +304,8 @@ MEAL_IDS = pl.Categorical(pl.Categories("meal"))
 def category(column: str) -> pl.DataType:
     """The categorical type ``column`` is held as (see ``LEAN_CATEGORIES``)."""
     return MEAL_IDS if column == "meal" else pl.Categorical()
+
+
 _EMPTY = pl.DataFrame(schema={"line": pl.UInt32, "raw": pl.String})
 
 
@@ -342,6 +344,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
     # where nothing of the chunks is kept (counts, or lines written out), a chunk more than cores:
     # a chunk holds the GIL between polars calls, and another fills that time (6 % faster at 10M).
     # Where rows are kept, memory is the limit: a chunk in flight is 0.1 GB beside the rows kept
+    # (a 10M-line verify: 0.06 GB less at its peak, 5 % slower)
     workers = (os.cpu_count() or 1) + (keep is none_kept)
     carried = list(pack.model.attach)
 
