@@ -104,8 +104,9 @@ class Liveness:
         pts = points.drop(stale)
         # the joins carry what they read, not the points' every column; the answers are put
         # back by position (a fleet asks about a million points)
-        read = ("uid", "ts_server", "ts_res", "ts_unc")      # the clock's uncertainty, by the point's file
-        valid = pts.select(*read[:-1], ts_unc=uncertainty(self.clock)).with_row_index("_p").filter(
+        read = ("uid", "ts_server", "ts_res", "ts_unc")
+        # the clock's uncertainty: the point's file's
+        valid = pts.select("uid", "ts_server", "ts_res", ts_unc=uncertainty(self.clock)).with_row_index("_p").filter(
             pl.col("ts_server").is_not_null()).with_columns(_on=pl.col("ts_server")).sort("_on")
         keys = valid.select("_on", "uid")
         for prefix, strategy, ref in self.refs:
@@ -115,8 +116,9 @@ class Liveness:
             wanted = ["ts", "ts_res", "file"] if prefix == "alive" else ["ts"]     # the allowance: alive_ts_res, its file's unc
             valid = valid.with_columns(self.lines[c].gather(at).alias(f"{prefix}_{c}") for c in wanted)
         valid = valid.with_columns(alive_ts_unc=uncertainty(self.clock, "alive_file")).drop("alive_file")
-        allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + \
-            pl.col("ts_unc").fill_null(0.0) + pl.col("alive_ts_unc").fill_null(0.0)
+        # (an uncertainty is 0 where the clock has none: see ``align.uncertainty``)
+        allowance = pl.col("ts_res").fill_null(1.0) + pl.col("alive_ts_res").fill_null(1.0) + pl.col("ts_unc") + \
+            pl.col("alive_ts_unc")
         since_alive = _seconds("ts_server", "alive_ts")
         not_ended = pl.col("gone_ts").is_null() | (pl.col("gone_ts") < pl.col("alive_ts"))
         valid = valid.with_columns(

@@ -43,13 +43,17 @@ class Context:
 
 
 def _with_t(ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` with ``t``: the server clock's reading (a pong's Backend timestamp), else the
-    aligned line time; rows without either go."""
-    if ctx.server_times.height:
-        rows = rows.join(ctx.server_times, on=["file", "line"], how="left", maintain_order="left")
-    else:
-        rows = rows.with_columns(server_ts=pl.lit(None, pl.Datetime("us")))
-    return rows.with_columns(t=pl.coalesce(pl.col("server_ts"), pl.col("ts_server"))).drop_nulls("t")
+    """``rows`` with ``t``: the server clock's reading some lines carry (a pong's Backend
+    timestamp, see ``correlate.server_times``), else the aligned line time; rows with neither go."""
+    t = rows["ts_server"]
+    carried = ctx.server_times
+    if carried.height:
+        # looked up on the rows of the files that carry one (client logs), in place: a join of
+        # every row copies a fleet's selection whole (millions of backend rows, none carrying one)
+        at = rows.select(pl.col("file").is_in(carried["file"].unique().implode()).arg_true()).to_series()
+        found = rows[at].select("file", "line").join(carried, on=["file", "line"], how="left", maintain_order="left")
+        t = t.scatter(at, found["server_ts"].fill_null(t.gather(at)))
+    return rows.with_columns(t=t).drop_nulls("t")
 
 
 # what rules read of an event; with the ``where`` flags, all a selection of events carries (the

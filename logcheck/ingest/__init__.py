@@ -345,7 +345,7 @@ def _parse(blocks: Iterator[pl.DataFrame], pack: Pack, formats: Formats, forced:
     # a chunk holds the GIL between polars calls, and another fills that time (6 % faster at 10M).
     # Where rows are kept, memory is the limit: a chunk in flight is 0.1 GB beside the rows kept
     # (a 10M-line verify: 0.06 GB less at its peak, 5 % slower)
-    workers = (os.cpu_count() or 1) + (keep is none_kept)
+    workers = (os.cpu_count() or 1) + (1 if keep is none_kept else 0)
     carried = list(pack.model.attach)
 
     def envelopes(chunk: pl.DataFrame) -> tuple[pl.DataFrame, int]:
