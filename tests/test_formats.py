@@ -175,3 +175,68 @@ def test_each_line_takes_the_first_format_that_extracts_it():
     got = parse_envelopes(pl.DataFrame({"text": fleet}), formats)["envelope"].str.split("+").list.first().to_list()
     assert got.count("go-log-prefix") > 0.9 * len(fleet)
     assert got == [first_taking(line) for line in fleet]
+
+
+def test_a_split_that_cuts_a_sample_otherwise_than_its_regex_captures_is_refused(tmp_path):
+    # `split` cuts lines at spaces instead of capturing: a group that can hold a space (here a
+    # component) would be cut wrong on every such line, so the samples tell when the definitions load
+    bad = tmp_path / "formats.yaml"
+    bad.write_text(
+        "text:\n"
+        "  - name: spaced-prefix\n"
+        "    regex: '^\\[(?P<component>[\\w .-]+)\\] (?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
+        "    split: '[component] date time msg'\n"
+        "    samples:\n"
+        "      - line: '[Meal Log] 2025/11/08 10:07:51 Processing meal log 556d0423... for user 4eb4c27c...'\n"
+        "json: {}\n"
+    )
+    # the sample's own check sees a wrong time; the split's, every field cut wrong
+    assert load_problems(bad)[1:] == [
+        f"{bad}:4:12: split gives {{'component': 'Meal', 'date': 'Log]', 'time': '2025/11/08', "
+        "'msg': '10:07:51 Processing meal log 556d0423... for user 4eb4c27c...'} where the regex gives "
+        "{'component': 'Meal Log', 'date': '2025/11/08', 'time': '10:07:51', "
+        "'msg': 'Processing meal log 556d0423... for user 4eb4c27c...'}: "
+        "[Meal Log] 2025/11/08 10:07:51 Processing meal log 556d0423... for user 4eb4c27c..."]
+    bad.write_text(
+        "text:\n"
+        "  - name: go-log\n"
+        "    regex: '^(?P<date>\\d{4}/\\d{2}/\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}) (?P<msg>.*)$'\n"
+        "    split: 'date [time] message'\n"
+        "    samples:\n"
+        "      - line: '2025/11/08 10:07:51 [MealLogAI] Processing meal log 556d0423... for user 4eb4c27c...'\n"
+        "json: {}\n"
+    )
+    assert load_problems(bad) == [f"{bad}:4:12: split 'date [time] message' is not the regex's groups date, time, msg as "
+                                  "words one space apart, each perhaps in punctuation, the message last"]
+
+
+def test_the_shipped_splits_cut_lines_as_their_regexes_capture():
+    # on the lines of a fleet and of damaged text, not only the samples: what a split gives, the
+    # regex gives, line for line (lines the regex does not match get nothing either way)
+    from dataclasses import replace
+
+    from logcheck.ingest.envelope import _extract
+
+    formats = load_formats()
+    lines = [
+        "[WebSocket] 2025/11/08 10:07:29.412803 Ping from user 4eb4c27c-304d-4cca-8cc8-2b67a4c75d98 - connection refreshed",
+        "[MealLogAI] 2025/11/08 10:07:51 ❌ User 4eb4c27c... not connected to WebSocket, skipping notification",
+        "[MealLogAI] 2025/11/08 10:07:51 ",       # an empty message
+        "[MealLogAI] 2025/11/08 10:07:51",        # no message at all: not the format
+        "[Meal Log] 2025/11/08 10:07:51 spaced component",
+        "[WebSocket]  2025/11/08 10:07:29 two spaces",
+        "2025/11/08 10:07:51 [MealLogAI] ‚úÖ Successfully completed processing meal log 556d0423...",
+        "2025/11/08 10:07:51.123456789 [HTTP] GET /api/v1/meal-logs?date=2025-11-08 - 200 (3.1ms)",
+        "2025/11/08 10:07:51.1234567890 too many digits",
+        "2025/11/08 10:07:51\tmessage after a tab",
+        "2025/11/08 10:07:51 message\nwith a second line",
+        "10:07:29 - MealLogWebSocketClient: ✅ Pong received",
+    ]
+    rows = pl.DataFrame({"text": lines})
+    split = [f for f in formats.text if f.split is not None]
+    assert {f.name for f in split} >= {"go-log-prefix", "go-log"}
+    for fmt in split:
+        cut = _extract(rows, fmt, "text", True).select(fmt.groups)
+        captured = _extract(rows, replace(fmt, split=None), "text", True).select(fmt.groups)
+        assert cut.to_dicts() == captured.to_dicts(), fmt.name
+        assert cut["msg"].is_not_null().sum() >= 3

@@ -74,6 +74,10 @@ def _order(frame: pl.DataFrame, text_formats: tuple[TextFormat, ...]) -> list[Te
 def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool) -> pl.DataFrame:
     groups = [g for g in fmt.groups if keep_extra or g in STANDARD]
     head = _head(fmt.regex)
+    if fmt.split is not None:     # matched (up to the message, where it can), then cut at spaces: no captures
+        got = rows.with_columns(_ok=pl.col(column).str.contains(head or fmt.regex), _g=pl.col(column).str.splitn(" ", len(fmt.split)))
+        got = got.with_columns(_words(fmt.split, groups)).drop("_ok", "_g")
+        return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
     if head is None:
         got = rows.with_columns(pl.col(column).str.extract_groups(fmt.regex).alias("_g"))
     else:   # the message is the rest of the line: captures stop at the envelope, the message is a slice
@@ -82,6 +86,18 @@ def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool)
         got = got.with_columns(pl.col("_g").struct.with_fields(msg=pl.when(pl.col("_g").struct.field("_head").is_not_null()).then(rest)))
     got = got.with_columns([pl.col("_g").struct.field(g).alias(g) for g in groups]).drop("_g")
     return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
+
+
+def _words(split: tuple[tuple[str, str, str], ...], groups: list[str]) -> list[pl.Expr]:
+    """The ``groups`` of a line cut at spaces (``_g``) where its format's regex matched (``_ok``)."""
+    out = []
+    for i, (opening, name, closing) in enumerate(split):
+        word = pl.col("_g").struct.field(f"field_{i}")
+        word = word.str.strip_prefix(opening) if opening else word
+        word = word.str.strip_suffix(closing) if closing else word
+        if name in groups:
+            out.append(pl.when(pl.col("_ok")).then(word).alias(name))
+    return out
 
 
 _TAIL = "(?P<msg>.*)$"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +30,9 @@ class TextFormat:
     groups: tuple[str, ...]
     samples: tuple[tuple[str, dict], ...]
     doc: str = ""
+    # the groups by position (``split:``): each (opening, group, closing) of a space-separated word,
+    # the last the message; where the regex matches, these words are its groups (see :func:`_split`)
+    split: tuple[tuple[str, str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ def _parse(located: Located, problems: list[str]) -> Formats:
             continue
         if not samples:
             problems.append(f"{where}: format {item['name']!r} has no sample lines")
-        text.append(TextFormat(item["name"], item["regex"], bool(item.get("inner")), groups, samples, item.get("doc", "")))
+        split = _split(item.get("split"), groups, located.where(("text", i, "split")), problems)
+        text.append(TextFormat(item["name"], item["regex"], bool(item.get("inner")), groups, samples, item.get("doc", ""), split))
     js = data.get("json") or {}
     keys = {k: tuple(v) for k, v in js.items() if k != "samples"}
     jsamples = tuple((s.get("name", "?"), s["line"], dict(s.get("fields") or {})) for s in js.get("samples") or [])
@@ -90,6 +94,24 @@ def _parse(located: Located, problems: list[str]) -> Formats:
         if (why := regex_problem(pattern)) is not None:
             problems.append(f"{located.where(('context', i))}: bad regex: {why}")
     return Formats(tuple(text), JsonFormat(keys, jsamples), context, located.path)
+
+
+_WORD = re.compile(r"([^\w\s]*)(\w+)([^\w\s]*)")
+
+
+def _split(spec: object, groups: tuple[str, ...], where: str, problems: list[str]) -> tuple[tuple[str, str, str], ...] | None:
+    """``split: "[component] date time msg"``: the regex's groups as the words of a line, one
+    space apart, none of which can hold a space (a regex's shape, checked on the samples): parsing
+    then only matches the regex and cuts lines at spaces, a third of capturing's cost."""
+    if spec is None:
+        return None
+    words = [_WORD.fullmatch(w) for w in str(spec).split(" ")]
+    names = [w.group(2) for w in words if w]
+    if not all(words) or names[-1:] != ["msg"] or sorted(names) != sorted(groups):
+        problems.append(f"{where}: split {spec!r} is not the regex's groups {', '.join(groups)} as words one space "
+                        "apart, each perhaps in punctuation, the message last")
+        return None
+    return tuple(w.groups() for w in words)
 
 
 def _compiles_in_polars(regex: str) -> None:
@@ -116,11 +138,29 @@ def check_samples(formats: Formats, located: Located | None = None) -> list[str]
         if got.get("time") is not None and not re.fullmatch(TIME_SHAPE, got["time"]):
             problems.append(f"{where}: sample of {fmt.name!r} gave time={got['time']!r}, which is not HH:MM:SS "
                             f"with an optional fraction (how row times count its digits): {line}")
+    problems += _split_agrees(formats, located)
     for (name, line, expected), got in zip(formats.json.samples, parsed[len(text):]):
         where = f"{formats.source}: json sample {name!r}"
         if got["envelope"].split("+")[0] != "json":
             problems.append(f"{where}: not parsed as JSON: {line}")
         problems += _compare(where, name, line, expected, got)
+    return problems
+
+
+def _split_agrees(formats: Formats, located: Located | None) -> list[str]:
+    """A format's ``split`` must give its samples the fields its regex captures."""
+    from .envelope import _extract
+
+    problems = []
+    for i, fmt in enumerate(formats.text):
+        if fmt.split is None:
+            continue
+        rows = pl.DataFrame({"text": [line for line, _ in fmt.samples]}, schema={"text": pl.String})
+        cut, captured = (_extract(rows, f, "text", True).select(fmt.groups) for f in (fmt, replace(fmt, split=None)))
+        for j, (a, b) in enumerate(zip(cut.iter_rows(named=True), captured.iter_rows(named=True))):
+            if a != b:
+                where = located.where(("text", i, "split")) if located else f"{formats.source}: {fmt.name}"
+                problems.append(f"{where}: split gives {a} where the regex gives {b}: {fmt.samples[j][0]}")
     return problems
 
 
