@@ -191,12 +191,12 @@ def test_a_split_that_cuts_a_sample_otherwise_than_its_regex_captures_is_refused
         "json: {}\n"
     )
     # the sample's own check sees a wrong time; the split's, every field cut wrong
-    assert load_problems(bad)[1:] == [
-        f"{bad}:4:12: split gives {{'component': 'Meal', 'date': 'Log]', 'time': '2025/11/08', "
-        "'msg': '10:07:51 Processing meal log 556d0423... for user 4eb4c27c...'} where the regex gives "
-        "{'component': 'Meal Log', 'date': '2025/11/08', 'time': '10:07:51', "
-        "'msg': 'Processing meal log 556d0423... for user 4eb4c27c...'}: "
-        "[Meal Log] 2025/11/08 10:07:51 Processing meal log 556d0423... for user 4eb4c27c..."]
+    cut_wrong = (f"{bad}:4:12: split gives {{'component': 'Meal', 'date': 'Log]', 'time': '2025/11/08', "
+                 "'msg': '10:07:51 Processing meal log 556d0423... for user 4eb4c27c...'} where the regex gives "
+                 "{'component': 'Meal Log', 'date': '2025/11/08', 'time': '10:07:51', "
+                 "'msg': 'Processing meal log 556d0423... for user 4eb4c27c...'}: "
+                 "[Meal Log] 2025/11/08 10:07:51 Processing meal log 556d0423... for user 4eb4c27c...")
+    assert load_problems(bad)[1:] == [cut_wrong]
     bad.write_text(
         "text:\n"
         "  - name: go-log\n"
@@ -206,8 +206,9 @@ def test_a_split_that_cuts_a_sample_otherwise_than_its_regex_captures_is_refused
         "      - line: '2025/11/08 10:07:51 [MealLogAI] Processing meal log 556d0423... for user 4eb4c27c...'\n"
         "json: {}\n"
     )
-    assert load_problems(bad) == [f"{bad}:4:12: split 'date [time] message' is not the regex's groups date, time, msg as "
-                                  "words one space apart, each perhaps in punctuation, the message last"]
+    not_groups = (f"{bad}:4:12: split 'date [time] message' is not the regex's groups date, time, msg as "
+                  "words one space apart, each perhaps in punctuation, the message last")
+    assert load_problems(bad) == [not_groups]
 
 
 def test_the_shipped_splits_cut_lines_as_their_regexes_capture():
