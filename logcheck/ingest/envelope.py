@@ -2,7 +2,8 @@
 
 Formats are tried in priority order on the rows no earlier format took; a file's formats are
 found on its first rows and tried first, so a homogeneous file costs one regex pass plus one
-extraction. JSON lines are read with polars' JSON path matcher. Rows from wrapper formats are
+extraction (or, for formats that say how their words ``split``, one match and a cut at spaces).
+JSON lines are read with polars' JSON path matcher. Rows from wrapper formats are
 parsed once more on their message (a hosting wrapper around Go ``log`` lines).
 """
 from __future__ import annotations

@@ -349,7 +349,7 @@ def _split_lines(data: bytes) -> tuple[pl.Series, bool]:
     text = b"\n" + data if shield else data
     try:
         frame, replaced = _read_lines(text, "utf8"), False
-    except pl.exceptions.ComputeError:      # invalid UTF-8 somewhere
+    except pl.exceptions.PolarsError:       # invalid UTF-8 somewhere (a ComputeError in polars 2.1)
         frame, replaced = _read_lines(text, "utf8-lossy"), True
     raw = frame["raw"].fill_null("").slice(int(shield))
     if data.endswith(b"\r"):                 # a cut last line keeps its \r
@@ -358,6 +358,7 @@ def _split_lines(data: bytes) -> tuple[pl.Series, bool]:
 
 
 def _read_lines(data: bytes, encoding: str) -> pl.DataFrame:
+    """One column ``raw``, a row per line: see :func:`_split_lines`."""
     return pl.read_csv(data, has_header=False, separator="\x00", quote_char=None, new_columns=["raw"],
                        infer_schema=False, encoding=encoding, raise_if_empty=False)
 
