@@ -15,7 +15,7 @@ from ..packs import Pack, all_rules, selectors
 from .decisions import MEAL_DONE, decisions, meals
 from .identity import Known, resolve
 from .liveness import Liveness
-from .timelines import pings, sessions
+from .timelines import pings, server_times, sessions
 
 # Kinds this package's code names itself (beyond those the pack's rules name); a test keeps it whole.
 CODE_KINDS = frozenset({
@@ -93,13 +93,6 @@ def correlate(events: pl.DataFrame | list[pl.DataFrame], pack: Pack, clock: pl.D
         client_users=files,
         warnings=warnings,
     )
-
-
-def server_times(events: pl.DataFrame) -> pl.DataFrame:
-    """``file``, ``line`` and ``server_ts`` of the lines that carry the server clock's reading (a
-    pong's ``Backend timestamp``): a few client lines, kept apart from the events table, where
-    the column would be 8 bytes of nothing on every one of a fleet's millions of rows."""
-    return events.lazy().filter(pl.col("server_ts").is_not_null()).select("file", "line", "server_ts").collect()
 
 
 def flagged_kinds(pack: Pack) -> set[str]:

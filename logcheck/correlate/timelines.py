@@ -19,6 +19,25 @@ def first_of_bursts(rows: pl.DataFrame, on: str = "ts_server", by: list[str] | N
     return rows.filter(prev.is_null() | ((pl.col(on) - prev).dt.total_microseconds() >= BURST_S * 1e6))
 
 
+def server_times(events: pl.DataFrame) -> pl.DataFrame:
+    """``file``, ``line`` and ``server_ts`` of the lines that carry the server clock's reading (a
+    pong's ``Backend timestamp``): a few client lines, kept apart from the events table, where
+    the column would be 8 bytes of nothing on every one of a fleet's millions of rows."""
+    return events.lazy().filter(pl.col("server_ts").is_not_null()).select("file", "line", "server_ts").collect()
+
+
+def server_ts_of(rows: pl.DataFrame, server_times: pl.DataFrame) -> pl.Series:
+    """Each of ``rows``' (``file``, ``line``) server time from ``server_times``, null where it
+    carries none. Looked up on the rows of the files that carry one (client logs) and put in
+    place: a join of every row copies a fleet's selection whole (millions of backend rows)."""
+    out = pl.repeat(None, rows.height, dtype=server_times.schema["server_ts"], eager=True).alias("server_ts")
+    if not server_times.height or not rows.height:
+        return out
+    at = rows.select(pl.col("file").is_in(server_times["file"].unique().implode()).arg_true()).to_series()
+    found = rows[at].select("file", "line").join(server_times, on=["file", "line"], how="left", maintain_order="left")
+    return out.scatter(at, found["server_ts"])
+
+
 def pings(events: pl.DataFrame, pack: Pack, server_times: pl.DataFrame) -> pl.DataFrame:
     """Client pings with their pong (within ``pong_timeout``) and round-trip time; a pong's
     server time (``backend_ts``) from ``server_times`` (see ``correlate.server_times``)."""
@@ -26,8 +45,8 @@ def pings(events: pl.DataFrame, pack: Pack, server_times: pl.DataFrame) -> pl.Da
     base = events.filter(pl.col("ts_server").is_not_null() & (pl.col("stream") == "ios"))
     sent = first_of_bursts(base.filter(pl.col("kind") == "client.ping_sent")).select("file", "uid", "line", "ts_server", "ts_res")
     pong = first_of_bursts(base.filter(pl.col("kind") == "client.pong_received")).select(
-        "file", "line", pong_ts="ts_server").join(server_times, on=["file", "line"], how="left").select(
-        "file", "pong_ts", pong_line="line", backend_ts="server_ts")
+        "file", "line", pong_ts="ts_server")
+    pong = pong.select("file", "pong_ts", pong_line="line", backend_ts=server_ts_of(pong, server_times))
     sent = sent.with_columns(_on=pl.col("ts_server")).sort("_on")
     pong = pong.with_columns(_on=pl.col("pong_ts")).sort("_on")
     out = sent.join_asof(pong, on="_on", by="file", strategy="forward",

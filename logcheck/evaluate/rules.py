@@ -18,7 +18,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..align import uncertainty
-from ..correlate.timelines import first_of_bursts
+from ..correlate.timelines import first_of_bursts, server_ts_of
 from ..durations import format_duration
 from ..frames import mapped
 from ..packs import AllOf, AtLeast, FollowedBy, LongestRun, NoneOf, Pack, Rate, Select, StopsAfter
@@ -45,15 +45,7 @@ class Context:
 def _with_t(ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with ``t``: the server clock's reading some lines carry (a pong's Backend
     timestamp, see ``correlate.server_times``), else the aligned line time; rows with neither go."""
-    t = rows["ts_server"]
-    carried = ctx.server_times
-    if carried.height:
-        # looked up on the rows of the files that carry one (client logs), in place: a join of
-        # every row copies a fleet's selection whole (millions of backend rows, none carrying one)
-        at = rows.select(pl.col("file").is_in(carried["file"].unique().implode()).arg_true()).to_series()
-        found = rows[at].select("file", "line").join(carried, on=["file", "line"], how="left", maintain_order="left")
-        t = t.scatter(at, found["server_ts"].fill_null(t.gather(at)))
-    return rows.with_columns(t=t).drop_nulls("t")
+    return rows.with_columns(t=server_ts_of(rows, ctx.server_times).fill_null(rows["ts_server"])).drop_nulls("t")
 
 
 # what rules read of an event; with the ``where`` flags, all a selection of events carries (the
