@@ -53,7 +53,7 @@ def _first_pass(frame: pl.DataFrame, formats: Formats, keep_extra: bool) -> pl.D
         can = None if first.mean() >= 0.9 else rest["text"].str.contains(regex).fill_null(False)
         if can is not None and not can.any():
             continue
-        got = _extract(rest if can is None or can.all() else rest.filter(can), fmt, "text", keep_extra)
+        got = _extract(rest if can is None or can.all() else rest.filter(can), fmt, "text", keep_extra, matched=can is not None)
         hit = got["msg"].is_not_null()     # what it takes: as extracting on every row would tell
         parts.append(got.filter(hit))
         rest = rest.clear() if can is None else rest.filter(~can)
@@ -72,11 +72,14 @@ def _order(frame: pl.DataFrame, text_formats: tuple[TextFormat, ...]) -> list[Te
     return seen + [f for f in text_formats if f not in seen]
 
 
-def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool) -> pl.DataFrame:
+def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool, matched: bool = False) -> pl.DataFrame:
+    """``fmt``'s groups of each row, null where it does not match; ``matched``: every row is known
+    to match its regex up to the message (``_first_pass`` tried that regex already)."""
     groups = [g for g in fmt.groups if keep_extra or g in STANDARD]
     head = _head(fmt.regex)
     if fmt.split is not None:     # matched (up to the message, where it can), then cut at spaces: no captures
-        got = rows.with_columns(_ok=pl.col(column).str.contains(head or fmt.regex), _g=pl.col(column).str.splitn(" ", len(fmt.split)))
+        ok = pl.lit(True) if matched else pl.col(column).str.contains(head or fmt.regex)
+        got = rows.with_columns(_ok=ok, _g=pl.col(column).str.splitn(" ", len(fmt.split)))
         got = got.with_columns(_words(fmt.split, groups)).drop("_ok", "_g")
         return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
     if head is None:
