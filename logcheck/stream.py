@@ -11,8 +11,8 @@ on its own, and let go; the measures merge (see ``evaluate.tally``) and are judg
 In memory at once: one partition's lines, the client logs, and what still grows with the input:
 the lines that link meals (processing, completion and decision lines, about a quarter of a
 fleet's events, linked in one piece, a kind at a time) and the decisions' JSON columns. Meal ids
-are text, not categories (see ``_CATEGORIES``). Live peak at 10M and 30M fleet lines: 0.75 and
-0.92-0.97 GB (in ``_whole`` at 30M); peak RSS 0.83 and 1.11 GB (``verify``: 1.10 and 2.67).
+are text, not categories (see ``_CATEGORIES``). The README's Performance section has what each
+step holds, measured.
 """
 from __future__ import annotations
 

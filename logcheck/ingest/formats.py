@@ -130,7 +130,7 @@ def check_samples(formats: Formats, located: Located | None = None) -> list[str]
     # only reorder the formats tried from 2,000 rows on), and one pass is 10 ms, not one per sample
     parsed = _parse_all(formats, [t[3] for t in text] + [line for _, line, _ in formats.json.samples])
     for (i, j, fmt, line, expected), got in zip(text, parsed):
-        where = located.where(("text", i, "samples", j)) if located else f"{formats.source}: {fmt.name}"
+        where = _where(formats, located, i, "samples", j)
         if got["envelope"].split("+")[0] != fmt.name:
             problems.append(f"{where}: sample of {fmt.name!r} was taken by {got['envelope']!r}: {line}")
             continue
@@ -147,6 +147,11 @@ def check_samples(formats: Formats, located: Located | None = None) -> list[str]
     return problems
 
 
+def _where(formats: Formats, located: Located | None, i: int, *path: str | int) -> str:
+    """Where text format ``i``'s ``path`` is: file:line:column when loaded from YAML."""
+    return located.where(("text", i, *path)) if located else f"{formats.source}: {formats.text[i].name}"
+
+
 def _split_agrees(formats: Formats, located: Located | None) -> list[str]:
     """A format's ``split`` must give its samples the fields its regex captures."""
     from .envelope import _extract
@@ -159,8 +164,7 @@ def _split_agrees(formats: Formats, located: Located | None) -> list[str]:
         cut, captured = (_extract(rows, f, "text", True).select(fmt.groups) for f in (fmt, replace(fmt, split=None)))
         for j, (a, b) in enumerate(zip(cut.iter_rows(named=True), captured.iter_rows(named=True))):
             if a != b:
-                where = located.where(("text", i, "split")) if located else f"{formats.source}: {fmt.name}"
-                problems.append(f"{where}: split gives {a} where the regex gives {b}: {fmt.samples[j][0]}")
+                problems.append(f"{_where(formats, located, i, 'split')}: split gives {a} where the regex gives {b}: {fmt.samples[j][0]}")
     return problems
 
 
