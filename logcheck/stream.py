@@ -121,32 +121,32 @@ def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, u
     will be written in, or ``facts``, the same lines as one query (for the window's end).
     A chunk at a time: polars queries run side by side (collect_all) held 0.4 GB more at 10M.
     Also the linked server lines, in that order: ``line``, ``_uid``, ``_meal`` (see :func:`_write_parts`)."""
-    client, links, ids, meals, unlinked, files, bounds = [], [], [], [], [], [], []
+    client, links, unlinked, files, bounds, ids = [], [], [], [], [], None
     backend = (pl.col("stream") == "backend") & pl.col("ts").is_not_null()
     for batch in batches:
         client.append(batch.filter(pl.col("stream") == "ios"))
         links.append(batch.filter(_LINKING).select(_LINK_COLUMNS))
-        ids.append(batch.select("user", "user_prefix").unique())
-        meals.append(batch.select("meal").unique())
+        named = batch.select("user", "user_prefix").unique()
+        # as it goes: every batch names most of a fleet's users again
+        ids = named if ids is None else pl.concat([ids, named]).unique()
         unlinked.append(batch.filter(~_LINKING).select("meal").drop_nulls().unique())
         files.append(batch.group_by("file").agg(stream=pl.col("stream").first(), ts=pl.col("ts").min(),
                                                 zoned=pl.col("zoned").all()))
         bounds.append(batch.filter(backend).group_by("file", "zoned").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()))
     client, links = pl.concat(client), pl.concat(links)
-    ids, meals = pl.concat(ids).unique(), pl.concat(meals).unique()
+    unlinked = pl.concat(unlinked)["meal"]
     files = pl.concat(files).group_by("file").agg(pl.col("stream").first(), pl.col("ts").min(), pl.col("zoned").all())
     bounds = pl.concat(bounds).group_by("file", "zoned").agg(pl.col("lo").min(), pl.col("hi").max())
     clock = estimate_clock(_clock_rows(files, client, [s.path for s in inputs]), offsets, zones)
     span, end = _backend_times(facts, bounds, clock, window)
     user_table, _ = user_prefixes(ids)     # each part warns of its own
-    meal_table, warnings = meal_prefixes(meals["meal"])
-    del meals
+    meal_table, warnings = meal_prefixes(links["meal"], unlinked)
     linked = resolve(pl.concat([client.select(_LINK_COLUMNS), links]), users, Known(users=user_table, meals=meal_table))
     del client, links
     # what a part's lines take of the linking: ids stay categories (text and back was half the time)
     links = linked.events.filter(_LINKING).select("line", _uid=pl.col("uid").cast(pl.Categorical), _meal="meal_id")
     # the parts need the prefixes of the lines not linked only: linked lines carry their full ids (0.1 GB at 30M)
-    named = pl.concat(unlinked)["meal"].unique().implode()
+    named = unlinked.unique().implode()
     return _Whole(clock, span, end, ids, meal_table.filter(pl.col("prefix").is_in(named)), linked.files,
                   warnings + linked.warnings), links
 

@@ -96,10 +96,17 @@ def user_prefixes(events: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     return resolve_prefixes(events["user"], events.select(prefix)["user_prefix"], "user")
 
 
-def meal_prefixes(meals: pl.Series) -> tuple[pl.DataFrame, list[str]]:
-    """``prefix -> resolved`` for the meal ids written as prefixes, of the ids ``meals`` names."""
-    written = meals.drop_nulls().unique().cast(pl.String)      # ids may be categories
-    return resolve_prefixes(written.filter(written.str.len_chars() == 36), written.filter(written.str.len_chars() < 36), "meal")
+def meal_prefixes(*meals: pl.Series) -> tuple[pl.DataFrame, list[str]]:
+    """``prefix -> resolved`` for the meal ids written as prefixes, of the ids the ``meals`` series
+    name (several: ``verify --stream`` does not concatenate its millions). Only the ids that can
+    resolve are made distinct: the full ones, and the prefixes that share 8 characters with one
+    (a fleet names millions of meals by prefix; at 30M lines, all of them made distinct held 0.3 GB)."""
+    # ids may be categories: few distinct values, made distinct before they become text
+    written = [(m.drop_nulls().unique() if m.dtype == pl.Categorical else m.drop_nulls()).cast(pl.String) for m in meals]
+    full = pl.concat([m.filter(m.str.len_chars() == 36) for m in written]).unique()
+    keys = full.str.slice(0, 8).unique().implode()
+    prefixes = pl.concat([m.filter((m.str.len_chars() < 36) & m.str.slice(0, 8).is_in(keys)) for m in written])
+    return resolve_prefixes(full, prefixes, "meal")
 
 
 def _put(frame: pl.DataFrame, base: pl.Series, rows: pl.Expr, table: pl.DataFrame, key: str) -> pl.Series:
@@ -161,8 +168,10 @@ def _client_users(frame: pl.DataFrame, user_map: dict[str, str]) -> tuple[dict[s
     declared = client.filter(pl.col("kind") == "client.connected").drop_nulls("uid").group_by("file").agg(
         ids=pl.col("uid").unique().sort())
     declared = {r["file"]: r["ids"] for r in declared.iter_rows(named=True)}
-    backend_meals = frame.filter(pl.col("kind") == "server.meal_processing").drop_nulls("meal_id").drop_nulls("uid")
     submitted = client.filter(pl.col("kind") == "client.meal_submitted").drop_nulls("meal_id").select("file", "meal_id")
+    # the processing of those meals only: a fleet's server processes millions
+    backend_meals = frame.filter((pl.col("kind") == "server.meal_processing") & pl.col("meal_id").is_in(
+        submitted["meal_id"].implode())).drop_nulls("uid")
     shared = submitted.join(backend_meals.select("meal_id", "uid"), on="meal_id").group_by("file").agg(
         ids=pl.col("uid").unique().sort())
     shared = {r["file"]: r["ids"] for r in shared.iter_rows(named=True)}
