@@ -11,24 +11,11 @@ The flow is ingest -> align -> correlate -> evaluate -> render; each stage is a 
 """
 from __future__ import annotations
 
-import os
-import sys
-
 __version__ = "0.1.0"
 
-# polars sets its allocator (jemalloc) to keep freed pages 0.5 s, then to hand them back
-# lazily (counted in RSS a second more), and appends what it finds here. A fleet's run frees
-# hundreds of MB a second: peak RSS stood 0.2-0.3 GB above what the run holds. A background
-# thread giving them back after 50 ms costs no measurable time (10M verify: 0.96-0.98 GB, 1.0
-# at 200 ms). jemalloc reads this once, when polars loads: set only then, and never over the
-# user's own setting. Linux only: jemalloc has no background thread on macOS (it would refuse
-# to start), and polars uses mimalloc on Windows.
-ALLOCATOR = "background_thread:true,dirty_decay_ms:50,muzzy_decay_ms:0"
-# what polars itself exports: a process started by one that loaded polars inherits it
-_POLARS_OWN = "dirty_decay_ms:500,muzzy_decay_ms:1000"
-_given = os.environ.get("_RJEM_MALLOC_CONF")
-if sys.platform == "linux" and "polars" not in sys.modules and _given in (None, "", _POLARS_OWN):
-    os.environ["_RJEM_MALLOC_CONF"] = ALLOCATOR
+from .allocators import tune_allocators
+
+tune_allocators()       # before polars loads: both allocators read their settings once, at start
 
 from .api import Incident, load  # noqa: E402
 from .ingest import ingest, read_events, with_messages  # noqa: E402

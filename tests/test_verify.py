@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -245,7 +246,7 @@ def test_timeline_around_a_moment_and_for_an_unknown_user(run):
 ])
 @pytest.mark.skipif(sys.platform != "linux", reason="set on Linux only")
 def test_polars_allocator_gives_freed_memory_back_unless_told_otherwise(code, given, ours):
-    from logcheck import ALLOCATOR
+    from logcheck.allocators import ALLOCATOR
 
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     if given:
@@ -256,3 +257,33 @@ def test_polars_allocator_gives_freed_memory_back_unless_told_otherwise(code, gi
     conf = done.stdout.strip()
     assert conf.endswith(ALLOCATOR) == ours
     assert conf.endswith(ALLOCATOR if ours else given or "muzzy_decay_ms:1000")     # polars' own: nothing after it
+
+
+_ARENAS = """
+import ctypes, re, tempfile, threading
+{imports}
+def work():
+    kept = [bytes(4096) for _ in range(100)]     # above Python's small-object sizes: glibc's malloc
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+with tempfile.NamedTemporaryFile() as f:
+    out = ctypes.c_void_p(libc.fopen(f.name.encode(), b"w"))
+    libc.malloc_info(0, out)
+    libc.fclose(out)
+    print(len(re.findall("<heap nr=", open(f.name).read())))
+"""
+
+
+@pytest.mark.parametrize("imports, one", [
+    ("import logcheck", True),                   # the CLI's case: before polars' threads allocate
+    ("import polars; import logcheck", False),   # polars' threads made theirs: glibc's limit is fixed by then
+])
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_glibc_keeps_one_arena_for_all_threads(imports, one):
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, "-c", _ARENAS.format(imports=imports)], env=env, capture_output=True,
+                          text=True, check=True)
+    assert (int(done.stdout) == 1) == one
