@@ -1,6 +1,7 @@
 """Generate a fleet backend log in Go `log` format: N lines, 20,000 users, the pack's vocabulary.
 
     python benchmarks/generate.py --lines 10_000_000 -o benchmarks/data/fleet-10M.log
+    python benchmarks/generate.py --lines 260_000_000 --hours 26 -o big.log   # larger than memory: an hour at a time
 
 Built column-wise with polars (a few seconds for 10M lines). The mix follows a fixed backend
 under load: registry refreshes on ping, polling GETs, connects and disconnects, meals
@@ -9,6 +10,7 @@ processed, completed and decided, and some chatter that no pack entry knows.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -31,7 +33,10 @@ MIX = [
 ]
 
 
-def generate(lines: int, users: int, seed: int) -> pl.DataFrame:
+START = dt.datetime(2025, 11, 8, 10, 0, 0)
+
+
+def generate(lines: int, users: int, seed: int, start: dt.datetime = START) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     shares = np.array([m[2] for m in MIX])
     kind = rng.choice(len(MIX), size=lines, p=shares / shares.sum())
@@ -42,7 +47,7 @@ def generate(lines: int, users: int, seed: int) -> pl.DataFrame:
     ids = pl.Series([f"{i:08x}-{(i * 7919) % 65536:04x}-4{i % 4096:03x}-8{i % 4096:03x}-{i * 2654435761 % 16**12:012x}"
                      for i in range(users)])
     frame = pl.DataFrame({"k": kind, "u": user, "m": meal, "t": offsets})
-    base = pl.datetime(2025, 11, 8, 10, 0, 0)
+    base = pl.lit(start)
     frame = frame.with_columns(
         ts=(base + pl.duration(microseconds=(pl.col("t") * 1e6).cast(pl.Int64))).dt.strftime("%Y/%m/%d %H:%M:%S%.6f"),
         uid=ids.gather(pl.Series(user)).alias("uid"),
@@ -67,12 +72,16 @@ def main() -> None:
     ap.add_argument("--lines", type=lambda s: int(s.replace("_", "")), default=1_000_000)
     ap.add_argument("--users", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hours", type=int, default=1, help="hours of traffic, each built and written on its own")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args()
     start = time.perf_counter()
-    frame = generate(args.lines, args.users, args.seed)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(args.output, include_header=False, quote_style="never")
+    with open(args.output, "wb") as out:
+        for h in range(args.hours):
+            lines = args.lines // args.hours + (args.lines % args.hours if h == args.hours - 1 else 0)
+            frame = generate(lines, args.users, args.seed + h, START + dt.timedelta(hours=h))
+            frame.write_csv(out, include_header=False, quote_style="never")
     size = args.output.stat().st_size
     print(f"wrote {args.output}: {args.lines:,} lines, {size / 1e6:.0f} MB in {time.perf_counter() - start:.1f} s")
 
