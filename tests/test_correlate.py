@@ -14,6 +14,7 @@ import logcheck
 from logcheck import load, verify
 from logcheck.api import CORRELATION_COLUMNS, for_correlation, kept_lines, lines_needed
 from logcheck.correlate import CODE_KINDS
+from logcheck.correlate.identity import meal_prefixes
 from logcheck.packs import Pack, load_pack
 from logcheck.simulate import Scenario, simulate
 
@@ -137,6 +138,22 @@ def test_clock_offsets_line_up_within_two_seconds(tmp_path, fmt, skew, tz, expec
     assert all(n >= 20 for n in clock["samples"])
     if tz:
         assert set(clock["zone_hours"]) == ({-8.0} if fmt != "logshow" else {0.0})
+
+
+def test_meal_prefixes_resolve_to_the_one_full_id_wherever_it_is_written():
+    a, b = "3f2a9c1b-0000-4000-8000-00000000000a", "3f2a9c1b-1111-4000-8000-00000000000b"
+    c = "7d00e1f2-2222-4000-8000-00000000000c"
+    server = pl.Series(["3f2a9c1b", "7d00e1f2", "7d00e1f2", "7d00", "7d00e1f2-22", "7d00e1f3", "0badc0de", None])
+    client = pl.Series([a, b, c, None])
+
+    def rows(table):
+        return sorted(table.iter_rows())
+    # --stream passes its series apart; verify one of categories: the same table, the same warning
+    for given in ([server, client], [pl.concat([client, server]).cast(pl.Categorical)]):
+        table, warnings = meal_prefixes(*given)
+        # a prefix under 8 characters, or naming no full id, stays as written
+        assert rows(table) == [("7d00e1f2", c), ("7d00e1f2-22", c)]
+        assert warnings == [f"ambiguous meal prefix 3f2a9c1b...: matches {a}, {b}"]
 
 
 def test_offset_override_and_assumed_alignment(tmp_path):
