@@ -149,7 +149,8 @@ def test_meal_prefixes_resolve_to_the_one_full_id_wherever_it_is_written():
     def rows(table):
         return sorted(table.iter_rows())
     # --stream passes its series apart; verify one of categories: the same table, the same warning
-    for given in ([server, client], [pl.concat([client, server]).cast(pl.Categorical)]):
+    both = pl.concat([client, server])
+    for given in ([server, client], [both.cast(pl.Categorical)], [both.cast(pl.Categorical(pl.Categories("meal")))]):
         table, warnings = meal_prefixes(*given)
         # a prefix under 8 characters, or naming no full id, stays as written
         assert rows(table) == [("7d00e1f2", c), ("7d00e1f2-22", c)]

@@ -102,8 +102,10 @@ def meal_prefixes(*meals: pl.Series) -> tuple[pl.DataFrame, list[str]]:
     resolve are made distinct: the full ones, and the prefixes that share 8 characters with one
     (a fleet names millions of meals by prefix: all of them made distinct was ``--stream``'s 0.95 GB
     peak at 30M lines)."""
-    # ids may be categories: few distinct values, made distinct before they become text
-    written = [(m.drop_nulls().unique() if m.dtype == pl.Categorical else m.drop_nulls()).cast(pl.String) for m in meals]
+    # ids may be categories (verify's meal ids have categories of their own, which `== pl.Categorical`
+    # does not match): few distinct values, made distinct before they become text
+    written = [(m.drop_nulls().unique() if isinstance(m.dtype, pl.Categorical) else m.drop_nulls()).cast(pl.String)
+               for m in meals]
     full = pl.concat([m.filter(m.str.len_chars() == 36) for m in written]).unique()
     keys = full.str.slice(0, 8).unique().implode()
     prefixes = pl.concat([m.filter((m.str.len_chars() < 36) & m.str.slice(0, 8).is_in(keys)) for m in written])
