@@ -48,7 +48,7 @@ def _first_pass(frame: pl.DataFrame, formats: Formats, keep_extra: bool) -> pl.D
         # rows that can be its by a match alone, then captures on those only: rows of no format
         # (print lines, continuations) meet every format, and a failed match is cheap, a capture
         # not. Where its first rows are nearly all its (a homogeneous file), the match is skipped.
-        regex = _head(fmt.regex) or fmt.regex
+        regex = _matcher(fmt)
         first = rest["text"].head(_PROBE_ROWS).str.contains(regex).fill_null(False)
         can = None if first.mean() >= 0.9 else rest["text"].str.contains(regex).fill_null(False)
         if can is not None and not can.any():
@@ -76,20 +76,25 @@ def _extract(rows: pl.DataFrame, fmt: TextFormat, column: str, keep_extra: bool,
     """``fmt``'s groups of each row, null where it does not match; ``matched``: every row is known
     to match its regex up to the message (``_first_pass`` tried that regex already)."""
     groups = [g for g in fmt.groups if keep_extra or g in STANDARD]
-    head = _head(fmt.regex)
     if fmt.split is not None:     # matched (up to the message, where it can), then cut at spaces: no captures
-        ok = pl.lit(True) if matched else pl.col(column).str.contains(head or fmt.regex)
+        ok = pl.lit(True) if matched else pl.col(column).str.contains(_matcher(fmt))
         got = rows.with_columns(_ok=ok, _g=pl.col(column).str.splitn(" ", len(fmt.split)))
         got = got.with_columns(_words(fmt.split, groups)).drop("_ok", "_g")
-        return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
+    else:
+        got = _captured(rows, fmt, column, groups)
+    return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
+
+
+def _captured(rows: pl.DataFrame, fmt: TextFormat, column: str, groups: list[str]) -> pl.DataFrame:
+    """``groups`` captured by ``fmt``'s regex; the message, where the regex ends with it, sliced off."""
+    head = _head(fmt.regex)
     if head is None:
         got = rows.with_columns(pl.col(column).str.extract_groups(fmt.regex).alias("_g"))
     else:   # the message is the rest of the line: captures stop at the envelope, the message is a slice
         got = rows.with_columns(pl.col(column).str.extract_groups(head).alias("_g"))
         rest = pl.col(column).str.slice(pl.col("_g").struct.field("_head").str.len_chars())
         got = got.with_columns(pl.col("_g").struct.with_fields(msg=pl.when(pl.col("_g").struct.field("_head").is_not_null()).then(rest)))
-    got = got.with_columns([pl.col("_g").struct.field(g).alias(g) for g in groups]).drop("_g")
-    return got.with_columns(envelope=pl.lit(fmt.name), _inner=pl.lit(fmt.inner))
+    return got.with_columns([pl.col("_g").struct.field(g).alias(g) for g in groups]).drop("_g")
 
 
 def _words(split: tuple[tuple[str, str, str], ...], groups: list[str]) -> list[pl.Expr]:
@@ -105,6 +110,12 @@ def _words(split: tuple[tuple[str, str, str], ...], groups: list[str]) -> list[p
 
 
 _TAIL = "(?P<msg>.*)$"
+
+
+def _matcher(fmt: TextFormat) -> str:
+    """What tells that a line is ``fmt``'s: its regex up to the message (a match need not scan
+    the message), or all of it."""
+    return _head(fmt.regex) or fmt.regex
 
 
 def _head(regex: str) -> str | None:
