@@ -75,6 +75,8 @@ def main() -> None:
     ap.add_argument("--hours", type=int, default=1, help="hours of traffic, each built and written on its own")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args()
+    if args.hours < 1:
+        ap.error(f"--hours must be at least 1, not {args.hours}")
     start = time.perf_counter()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "wb") as out:
