@@ -8,11 +8,10 @@ Then the users are split into partitions by the first 8 characters of their id (
 its prefix share them). Each partition is read back from disk, aligned, correlated and measured
 on its own, and let go; the measures merge (see ``evaluate.tally``) and are judged once.
 
-In memory at once: one partition's lines, the client logs, and what still grows with the input:
-the lines that link meals (processing, completion and decision lines, about a quarter of a
-fleet's events, linked in one piece, a kind at a time) and the decisions' JSON columns. Meal ids
-are text, not categories (see ``_CATEGORIES``). The README's Performance section has what each
-step holds, measured.
+In memory at once: one partition's lines, the client logs, a span of the lines that link meals
+(see :mod:`.stream_linking`: they too are linked a piece at a time, from disk), and what still
+grows with the input: the decisions' JSON columns. Meal ids are text, not categories (see
+``_CATEGORIES``). The README's Performance section has what each step holds, measured.
 """
 from __future__ import annotations
 
@@ -30,19 +29,14 @@ import polars as pl
 from .align import apply_clock, estimate_clock, on_server_clock
 from .api import CORRELATION_COLUMNS, in_window, kept_lines, load, settled
 from .correlate import correlate
-from .correlate.identity import (
-    LINKED_KINDS,
-    Known,
-    meal_prefixes,
-    resolve,
-    user_prefixes,
-)
-from .errors import InputError, os_reason
+from .correlate.identity import Known, resolve, user_prefixes
+from .correlate.linking import LINKED_KINDS
 from .evaluate import Result, judge, measure, merge_measured
 from .evaluate.rules import Context
 from .frames import ahead, mapped, scatter_rows
 from .ingest import LEAN_CATEGORIES, ingest, none_kept
 from .packs import Pack
+from .stream_linking import Linked, Linker, write_frame
 
 # meal ids stay text: polars keeps every category it has seen while any categorical data lives
 # (here: all run long), and a fleet names more meals the longer it logs (0.1 GB after 10M lines)
@@ -70,12 +64,11 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
         progress.stage("working out the clock and the ids", total=None)
         kept = kept_lines(pack, ingested.spans())
         whole, links = _whole(ahead(batch.filter(kept) for batch in ingested.batches()), ingested.table().filter(kept),
-                              inputs, users, o.offsets, o.zones, window)
+                              inputs, users, o.offsets, o.zones, window, ingested.spill.folder / "links")
         count = partitions or max(1, math.ceil(sum(s.lines for s in inputs) / PARTITION_LINES))
         progress.stage(f"writing the lines of {count} parts of the users", total=None)
         batches = ahead(batch.filter(kept) for batch in ingested.batches())
         folder = _write_parts(batches, whole, links, count, ingested.spill.folder / "parts")
-        del links       # a row per linked line: not held while the parts are judged
         # parts with nobody in them are skipped; inputs without a line are still judged, once, on nothing
         parts = [w for w in (sorted(folder.glob(f"{p:04d}-*.parquet")) for p in range(count)) if w] or [[]]
         measured, warnings = [], []
@@ -116,16 +109,19 @@ class _Whole:
 
 
 def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, users: dict[str, str] | None,
-           offsets: dict[str, str] | None, zones: dict[str, str] | None, window: tuple) -> tuple[_Whole, pl.DataFrame]:
+           offsets: dict[str, str] | None, zones: dict[str, str] | None, window: tuple, folder: Path
+           ) -> tuple[_Whole, Linked]:
     """Worked out from the lines correlation reads: ``batches`` of them, in the order the parts
     will be written in, or ``facts``, the same lines as one query (for the window's end).
     A chunk at a time: polars queries run side by side (collect_all) held 0.4 GB more at 10M.
-    Also the linked server lines, in that order: ``line``, ``_uid``, ``_meal`` (see :func:`_write_parts`)."""
-    client, links, unlinked, files, bounds, ids = [], [], [], [], [], None
+    Also the linked server lines' users and meals, in that order (see :mod:`.stream_linking`,
+    which keeps them in ``folder``)."""
+    client, unlinked, files, bounds, ids = [], [], [], [], None
+    linker = Linker(folder)
     backend = (pl.col("stream") == "backend") & pl.col("ts").is_not_null()
     for batch in batches:
         client.append(batch.filter(pl.col("stream") == "ios"))
-        links.append(batch.filter(_LINKING).select(_LINK_COLUMNS))
+        linker.add(batch.filter(_LINKING).select(_LINK_COLUMNS))
         named = batch.select("user", "user_prefix").unique()
         # as it goes: every batch names most of a fleet's users again
         ids = named if ids is None else pl.concat([ids, named]).unique()
@@ -133,22 +129,21 @@ def _whole(batches: Iterator[pl.DataFrame], facts: pl.LazyFrame, inputs: list, u
         files.append(batch.group_by("file").agg(stream=pl.col("stream").first(), ts=pl.col("ts").min(),
                                                 zoned=pl.col("zoned").all()))
         bounds.append(batch.filter(backend).group_by("file", "zoned").agg(lo=pl.col("ts").min(), hi=pl.col("ts").max()))
-    client, links = pl.concat(client), pl.concat(links)
-    unlinked = pl.concat(unlinked)["meal"]
+    client = pl.concat(client)
+    unlinked = pl.concat(unlinked)["meal"].unique()
     files = pl.concat(files).group_by("file").agg(pl.col("stream").first(), pl.col("ts").min(), pl.col("zoned").all())
     bounds = pl.concat(bounds).group_by("file", "zoned").agg(pl.col("lo").min(), pl.col("hi").max())
     clock = estimate_clock(_clock_rows(files, client, [s.path for s in inputs]), offsets, zones)
     span, end = _backend_times(facts, bounds, clock, window)
     user_table, _ = user_prefixes(ids)     # each part warns of its own
-    meal_table, warnings = meal_prefixes(links["meal"], unlinked)
-    linked = resolve(pl.concat([client.select(_LINK_COLUMNS), links]), users, Known(users=user_table, meals=meal_table))
-    del client, links
-    # what a part's lines take of the linking: ids stay categories (text and back was half the time)
-    links = linked.events.filter(_LINKING).select("line", _uid=pl.col("uid").cast(pl.Categorical), _meal="meal_id")
+    submitted = client.filter(pl.col("kind") == "client.meal_submitted")["meal"]
+    links = linker.finish(user_table, unlinked, submitted)
     # the parts need the prefixes of the lines not linked only: linked lines carry their full ids (0.1 GB at 30M)
-    named = unlinked.unique().implode()
-    return _Whole(clock, span, end, ids, meal_table.filter(pl.col("prefix").is_in(named)), linked.files,
-                  warnings + linked.warnings), links
+    meal_table = pl.concat(links.meals) if links.meals else pl.DataFrame(schema={"prefix": pl.String, "resolved": pl.String})
+    # which user each client file is: from its lines and the processing of the meals it submitted
+    owned = resolve(pl.concat([client.select(_LINK_COLUMNS), *(p.select(_LINK_COLUMNS) for p in links.processing)]),
+                    users, Known(users=user_table, meals=meal_table, linked=True))
+    return _Whole(clock, span, end, ids, meal_table, owned.files, links.warnings + owned.warnings), links
 
 
 _LINK_COLUMNS = ("file", "line", "ts", "stream", "kind", "user", "user_prefix", "meal")
@@ -188,12 +183,12 @@ def _backend_times(facts: pl.LazyFrame, bounds: pl.DataFrame, clock: pl.DataFram
     return (lo, hi), end
 
 
-def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, links: pl.DataFrame, count: int, folder: Path) -> Path:
+def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, links: Linked, count: int, folder: Path) -> Path:
     """Each part's lines to its own files in ``folder``, in their order, a batch of lines at a time.
 
     Lines get the user and meal that linking gave them (as if written: a part's correlation must
     not link them anew, see ``Known.linked``), then their part: by the first 8 characters of their
-    user's id (client lines: their file's owner's). ``links`` has the linked lines in the
+    user's id (client lines: their file's owner's). ``links`` gives the linked lines in the
     batches' order, so each batch takes the next of them by position, not by a join (a join
     keeping order holds the whole table; so does polars' partitioned sink, a buffer per part; and
     its streamed batches pile up when they come faster than they are written)."""
@@ -207,19 +202,13 @@ def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, links: pl.DataF
     table = pl.DataFrame({"file": list(owners), "owner": list(owners.values())}, schema={"file": pl.String, "owner": pl.String})
     key = pl.when(pl.col("stream") == "ios").then(mapped("file", table, "owner")).otherwise(
         pl.coalesce(pl.col("user"), pl.col("user_prefix")).cast(pl.String))
-    taken = 0
     for k, batch in enumerate(batches):
         at = batch.select(_LINKING.arg_true()).to_series()
-        mine = links.slice(taken, at.len()).with_columns(_row=at)
-        taken += at.len()
+        mine = links.take(at.len()).with_columns(_row=at)
         if not mine["line"].equals(batch["line"].gather(at)):       # the two reads of the lines disagree
             raise RuntimeError("verify --stream: the linked lines are not in the order of the lines read back")
         batch = scatter_rows(batch, mine, ["_uid", "_meal"]).with_columns(given).drop("_uid", "_meal")
         batch = batch.with_columns(_part=(key.str.slice(0, 8).hash() % count).fill_null(0))
         for (p,), piece in batch.partition_by("_part", as_dict=True, include_key=False).items():
-            try:
-                # parquet: a file holds the ids it uses (an Arrow file, every id seen so far)
-                piece.write_parquet(folder / f"{p:04d}-{k:06d}.parquet", compression="uncompressed", statistics=False)
-            except OSError as exc:
-                raise InputError(f"{folder}: cannot write lines to disk ({os_reason(exc)}); set TMPDIR to a folder with room") from None
+            write_frame(piece, folder / f"{p:04d}-{k:06d}.parquet", parquet=True)
     return folder

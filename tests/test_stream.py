@@ -25,8 +25,10 @@ def _same(a, b) -> None:
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    # files of more than 60 lines are read in chunks and their lines spilled to disk, as a fleet log's are
+    # files of more than 60 lines are read in chunks and their lines spilled to disk, as a fleet log's are;
+    # server meal lines linked a minute at a time (the fewest a span holds), meals a few at a time
     monkeypatch.setattr(importlib.import_module("logcheck.ingest"), "CHUNK_LINES", 60)
+    monkeypatch.setattr(importlib.import_module("logcheck.stream_linking"), "ROWS", 1)
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
@@ -88,23 +90,30 @@ def test_the_cli_streams_with_the_same_json_and_exit_code(run, tmp_path):
     assert "bug_present" in page and "Not drawn: this run used <code>--stream</code>" in page
 
 
+# a ping of the race sample's second user, at 10:MM:40
+PING = "2025/11/08 10:{:02d}:40 [WebSocket] Ping from user 5e2f0c1d-77b4-4a43-9d2e-0c6f1b9a3e21 - connection refreshed\n"
+
+
+def _race_and(folder, name: str, backend: str):
+    """The race sample in ``folder``, and one more backend log."""
+    for sample in ("backend.log", "ios-b8a1abcd.log"):
+        (folder / sample).write_bytes((SAMPLES / "race" / sample).read_bytes())
+    (folder / name).write_text(backend, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def two_instances(tmp_path):
     """The race sample, and a second backend instance's log that starts mid-flight."""
-    for name in ("backend.log", "ios-b8a1abcd.log"):
-        (tmp_path / name).write_bytes((SAMPLES / "race" / name).read_bytes())
-    user = "5e2f0c1d-77b4-4a43-9d2e-0c6f1b9a3e21"
-    ping = "2025/11/08 10:{:02d}:40 [WebSocket] Ping from user " + user + " - connection refreshed\n"
-    (tmp_path / "backend-2.log").write_text(
+    return _race_and(tmp_path, "backend-2.log",
         "2025/11/08 10:02:10 [MealLogAI] Successfully completed processing meal log 9c1e77aa...\n"
         "2025/11/08 10:02:10 [MealLogAI] ❌ User 5e2f0c1d... not connected to WebSocket, skipping notification\n"
         "2025/11/08 10:02:14 [MealLogAI] IS connected - sending notification\n"
-        + ping.format(2) +
+        + PING.format(2) +
         "2025/11/08 10:03:05 [MealLogAI] Processing meal log 71aa2b3c... for user 5e2f0c1d...\n"
         "2025/11/08 10:03:10 [MealLogAI] Successfully completed processing meal log 71aa2b3c...\n"
         "2025/11/08 10:03:13 [MealLogAI] User 5e2f0c1d... IS connected - sending notification\n"
-        + "".join(ping.format(m) for m in range(3, 6)), encoding="utf-8")
-    return tmp_path
+        + "".join(PING.format(m) for m in range(3, 6)))
 
 
 def test_server_lines_linked_once_over_all_inputs_are_not_linked_again(two_instances, small_chunks):
@@ -116,6 +125,35 @@ def test_server_lines_linked_once_over_all_inputs_are_not_linked_again(two_insta
     assert [(d["user"], d["meal"], d["outcome"]) for d in bare] == [(None, "9c1e77aa", "sent")]
     for parts in (1, 2):
         _same(whole, verify_stream([str(two_instances)], partitions=parts))
+
+
+@pytest.fixture
+def across_minutes(tmp_path):
+    """The race sample, and a backend log whose meal lines link to lines a minute before or after."""
+    return _race_and(tmp_path, "backend-3.log",
+        PING.format(5) +
+        "2025/11/08 10:05:58 [MealLogAI] Successfully completed processing meal log 8b7c6a5d...\n"
+        "2025/11/08 10:06:01 [MealLogAI] ❌ User 5e2f0c1d... not connected to WebSocket, skipping notification\n"
+        + PING.format(6) +
+        "2025/11/08 10:06:50 [MealLogAI] Processing meal log 4d2e6f10... for user 5e2f0c1d...\n"
+        "2025/11/08 10:07:02 [MealLogAI] Successfully completed processing (calories: 52, protein: 0.3g)\n"
+        + PING.format(7) +
+        "2025/11/08 10:08:03 [MealLogAI] IS connected - sending notification\n")
+
+
+def test_meal_lines_linked_across_minutes_when_streamed_a_minute_at_a_time(across_minutes, small_chunks):
+    # --stream links a span of minutes at a time (here one): what the lines before a span leave
+    # (the last processing and completion) and the seconds after it (the skip that gives the
+    # completion at 10:05:58 its user, active then: SC2 counts it) are read as when all are linked at once
+    whole = verify([str(across_minutes)])
+    meals = whole.incident.meals.filter(pl.col("file").cast(pl.String).str.ends_with("backend-3.log"))
+    user = "5e2f0c1d-77b4-4a43-9d2e-0c6f1b9a3e21"
+    assert meals.select("line", pl.col("uid", "meal_id").cast(pl.String)).rows() == [(2, user, "8b7c6a5d"), (6, user, "4d2e6f10")]
+    decided = [(d["evidence"][0]["line"], d["user"], d["meal"], d["outcome"]) for d in whole.decisions
+               if d["evidence"][0]["file"].endswith("backend-3.log")]
+    assert decided == [(3, user, "8b7c6a5d", "skipped"), (8, user, "4d2e6f10", "sent")]
+    for parts in (1, 2):
+        _same(whole, verify_stream([str(across_minutes)], partitions=parts))
 
 
 def test_obligations_pending_at_the_end_of_the_window_stay_pending(two_instances, small_chunks):

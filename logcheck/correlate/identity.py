@@ -14,6 +14,7 @@ import polars as pl
 
 from ..errors import UsageError
 from ..frames import mapped
+from .linking import LINKED_KINDS, link, meal_owners
 
 
 @dataclass
@@ -62,13 +63,7 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None, known:
     users, warnings = (known.users, []) if known.users is not None else user_prefixes(events)
     meals, w = (known.meals, []) if known.meals is not None else meal_prefixes(events["meal"])
     warnings += w
-    user, prefix, meal = pl.col("user"), pl.col("user_prefix"), pl.col("meal")
-
-    # ids as written are categories (verify) or text, meal ids in their own type (text with --stream)
-    start = events.select(uid=pl.coalesce(user, prefix).cast(events["user"].dtype), meal_id=meal)
-    frame = events.with_columns(
-        uid=_put(events, start["uid"], user.is_null(), users.rename({"prefix": "user_prefix"}), "user_prefix"),
-        meal_id=_put(events, start["meal_id"], meal.is_not_null(), meals.rename({"prefix": "meal"}), "meal"))
+    frame = with_ids(events, users, meals)
     if not known.linked:
         frame = _link_server_meals(frame)
     if known.owners is None:
@@ -88,6 +83,17 @@ def resolve(events: pl.DataFrame, user_map: dict[str, str] | None = None, known:
     # users as categories, 4 bytes a row, not a 36-character string (20,000 users over 10M rows)
     frame = frame.drop("user", "user_prefix", "meal").with_columns(pl.col("uid").cast(pl.Categorical))
     return Identity(frame, summary, files, warnings)
+
+
+def with_ids(events: pl.DataFrame, users: pl.DataFrame, meals: pl.DataFrame) -> pl.DataFrame:
+    """``events`` with ``uid`` and ``meal_id``: the ids as written, prefixes resolved by the
+    ``users`` and ``meals`` tables (``prefix`` -> ``resolved``)."""
+    user, prefix, meal = pl.col("user"), pl.col("user_prefix"), pl.col("meal")
+    # ids as written are categories (verify) or text, meal ids in their own type (text with --stream)
+    start = events.select(uid=pl.coalesce(user, prefix).cast(events["user"].dtype), meal_id=meal)
+    return events.with_columns(
+        uid=_put(events, start["uid"], user.is_null(), users.rename({"prefix": "user_prefix"}), "user_prefix"),
+        meal_id=_put(events, start["meal_id"], meal.is_not_null(), meals.rename({"prefix": "meal"}), "meal"))
 
 
 def user_prefixes(events: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
@@ -117,48 +123,23 @@ def _put(frame: pl.DataFrame, base: pl.Series, rows: pl.Expr, table: pl.DataFram
     ``key`` is in the table: looked up on those rows only (a few of millions), put back by position."""
     if not table.height:
         return base
-    found = (frame.lazy().with_row_index("_row").filter(rows).select("_row", pl.col(key).cast(pl.String))
+    found = (frame.lazy().with_row_index("_put_row").filter(rows).select("_put_row", pl.col(key).cast(pl.String))
              .filter(pl.col(key).is_in(table[key].implode()))
-             .select("_row", mapped(key, table, "resolved").cast(base.dtype)).collect())
-    return base.scatter(found["_row"], found["resolved"]) if found.height else base
-
-
-LINKED_KINDS = ("server.meal_processing", "server.meal_completed", "server.notify_sent", "server.notify_skipped")
+             .select("_put_row", mapped(key, table, "resolved").cast(base.dtype)).collect())
+    return base.scatter(found["_put_row"], found["resolved"]) if found.height else base
 
 
 def _link_server_meals(frame: pl.DataFrame) -> pl.DataFrame:
-    """Give server completions and decisions the user and meal of the processing they follow.
-
-    A completion without an id belongs to the latest ``Processing meal log`` of the same file;
-    a completion with an id to that meal's processing; a decision without a user to the latest
-    completion of the same file. Worked out on those lines only, kind by kind, then put back in
-    one step: no table of all of them is joined again (a fleet's are millions of rows).
-    """
-    if not frame.select(pl.col("kind").is_in(LINKED_KINDS).any()).item():
+    """Give server completions and decisions the user and meal of the lines they follow (see
+    :mod:`.linking`): worked out on those lines only, then put back in one step (a fleet's are
+    millions of rows; numbering every row first made a copy of all of them)."""
+    mine = frame.select(pl.col("kind").is_in(LINKED_KINDS) & pl.col("ts").is_not_null()).to_series()
+    if not mine.any():
         return frame
-    def of(*kinds: str) -> pl.DataFrame:     # in time order, file order among equal times (as-of joins take the last)
-        # their rows only: numbering every row first made a copy of all of them for each kind
-        mine = frame.select(pl.col("kind").is_in(kinds) & pl.col("ts").is_not_null()).to_series()
-        return frame.select("file", "ts", "uid", "meal_id").filter(mine).with_columns(_row=mine.arg_true()).sort("ts", "_row")
-
-    proc = of(LINKED_KINDS[0]).select("file", "ts", p_meal="meal_id", p_uid="uid")
-    by_meal = proc.drop_nulls("p_meal").unique("p_meal", keep="last").select(meal_id="p_meal", m_uid="p_uid")
-    comp = of(LINKED_KINDS[1]).join_asof(proc, on="ts", by="file", strategy="backward", check_sortedness=False)
-    del proc
-    comp = comp.join(by_meal, on="meal_id", how="left", maintain_order="left").select(
-        "_row", "file", "ts", meal_id=pl.coalesce("meal_id", "p_meal"), uid=pl.coalesce("uid", "m_uid", "p_uid"))
-    del by_meal
-    done = comp.select("file", "ts", d_meal="meal_id", d_uid="uid")
-    dec = of(*LINKED_KINDS[2:]).join_asof(done, on="ts", by="file", strategy="backward", check_sortedness=False)
-    del done
-    dec = dec.select("_row", "file", "ts", meal_id=pl.coalesce("meal_id", "d_meal"), uid=pl.coalesce("uid", "d_uid"))
-    # a completion nobody's processing line explains belongs to the decision that follows it
-    after = dec.filter(pl.col("uid").is_not_null()).select("file", "ts", a_uid="uid")
-    comp = comp.join_asof(after, on="ts", by="file", strategy="forward", tolerance="5s", check_sortedness=False).select(
-        "_row", "meal_id", uid=pl.coalesce("uid", "a_uid"))
-    # those lines' ids (as written where they named one) put back on them: two columns rewritten,
-    # not five built over every row
-    put = pl.concat([comp, dec.select(comp.columns)])
+    rows = frame.select("file", "ts", "kind", "uid", "meal_id").filter(mine).with_columns(_row=mine.arg_true())
+    put, _ = link(rows, meal_owners(rows))
+    del rows
+    # two columns rewritten, not five built over every row
     return frame.with_columns(uid=frame["uid"].scatter(put["_row"], put["uid"]),
                               meal_id=frame["meal_id"].scatter(put["_row"], put["meal_id"]))
 
