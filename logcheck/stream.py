@@ -31,7 +31,7 @@ from .api import CORRELATION_COLUMNS, in_window, kept_lines, load, settled
 from .correlate import correlate
 from .correlate.identity import Known, resolve, user_prefixes
 from .correlate.linking import LINKED_KINDS
-from .evaluate import Result, judge, measure, merge_measured
+from .evaluate import Measured, Result, judge, measure, merge_measured
 from .evaluate.rules import Context
 from .frames import ahead, mapped, scatter_rows
 from .ingest import LEAN_CATEGORIES, ingest, none_kept
@@ -69,12 +69,15 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
         progress.stage(f"writing the lines of {count} parts of the users", total=None)
         batches = ahead(batch.filter(kept) for batch in ingested.batches())
         folder = _write_parts(batches, whole, links, count, ingested.spill.folder / "parts")
+        links.runs.remove()
         # parts with nobody in them are skipped; inputs without a line are still judged, once, on nothing
         parts = [w for w in (sorted(folder.glob(f"{p:04d}-*.parquet")) for p in range(count)) if w] or [[]]
         measured, warnings = [], []
         for p, written in enumerate(parts):
             progress.stage(f"correlating part {p + 1} of {len(parts)} of the users", total=None)
             lines = pl.concat([pl.read_parquet(f) for f in written]) if written else ingested.events.clear()
+            for f in written:       # read once: the disk they take is let go part by part
+                f.unlink()
             events = on_server_clock(lines, whole.clock)
             del lines
             c = correlate([events], pack, whole.clock, users, Known(meals=whole.meals, owners=whole.owners, linked=True),
@@ -83,16 +86,28 @@ def verify_stream(paths: list[str] | str, pack: str | Pack = "ws-registry", *, p
             warnings += c.warnings
             ctx = Context(pack, in_window(c.events, window), in_window(c.decisions, window), in_window(c.meals, window),
                           in_window(c.pings, window), whole.clock, c.server_times, backend_end=whole.end)
-            measured.append(measure(ctx).kept())
+            measured.append(_decisions_to_disk(measure(ctx).kept(), ingested.spill.folder / f"decisions-{p:04d}.parquet"))
             del c, ctx
         # in the order one pass gives them: prefixes (by prefix), then meals, then client files
         warnings = [f"{s.path}: {w}" for s in inputs for w in s.warnings] + sorted(warnings) + whole.warnings
         progress.close()
         merged = merge_measured(measured)
-        measured.clear()        # the parts' decisions, now in ``merged``: not held twice while judged
+        measured.clear()
+        written = sorted(ingested.spill.folder.glob("decisions-*.parquet"))
+        if written:     # read back for judging: the parts' lines and linking are gone from memory and disk
+            merged.decisions = pl.read_parquet(written)
         return judge(merged, pack, inputs, whole.clock, warnings, ingested.texts, window=window, command=command)
     finally:
         ingested.close()
+
+
+def _decisions_to_disk(measured: Measured, path: Path) -> Measured:
+    """``measured`` without its decisions, written to ``path`` (a fleet's parts' decisions,
+    held until judged, rose to 3 GB at 260 million lines)."""
+    if measured.decisions.height:
+        write_frame(measured.decisions, path, parquet=True)
+    measured.decisions = measured.decisions.clear()
+    return measured
 
 
 @dataclass

@@ -16,6 +16,7 @@ one minute.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,11 @@ class Runs:
         write_frame(frame, self.folder / f"{len(self.index):06d}.arrow")
         counts = frame.group_by(self.key, maintain_order=True).len()
         self.index.append(counts.with_columns(start=pl.col("len").cum_sum() - pl.col("len")))
+
+    def remove(self) -> None:
+        """Let the files go (at 260 million lines, each kind of run is 0.2-2.7 GB of disk)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.index = []
 
     def counts(self) -> pl.DataFrame:
         """``key`` and ``len``: how many rows each key has, in key order."""
@@ -152,7 +158,10 @@ class Linker:
             owners = meal_owners(mine.filter(pl.col("ts").is_not_null()))
             fixes.write(mine.join(owners, on="_row", how="left").filter(
                 pl.col("m_uid").is_not_null() | (pl.col("meal_id") != pl.col("meal"))).select("_row", "_minute", "meal_id", "m_uid"))
+        self.meals.remove()
         self._link(users, fixes, linked.runs)
+        self.lines.remove()
+        fixes.remove()
         linked.count = self.count
         linked.warnings.sort()
         return linked

@@ -8,7 +8,7 @@ import polars as pl
 from .. import __version__
 from ..api import Incident, in_window
 from ..correlate.timelines import polling
-from ..frames import take
+from ..frames import in_one_piece, take
 from ..ingest import InputSummary, with_messages
 from ..ingest.sources import Texts
 from ..packs import Pack
@@ -83,7 +83,8 @@ def merge_measured(parts: list[Measured]) -> Measured:
 def judge(measured: Measured, pack: Pack, inputs: list[InputSummary], clock: pl.DataFrame, warnings: list[str],
           texts: Texts, *, window: tuple = (None, None), command: str | None = None, incident: Incident | None = None
           ) -> Result:
-    """The result: each check judged on what was measured, the verdict, and the run's facts."""
+    """The result: each check judged on what was measured, the verdict, and the run's facts.
+    ``measured``'s decisions become the result's (``measured`` keeps none)."""
     criteria = [judge_rule(rule, t, pack) for rule, t in zip(pack.model.criteria, measured.criteria)]
     discriminating = judge_rule(pack.model.discriminating, measured.discriminating, pack)
     discriminating.id = discriminating.id or "discriminating"
@@ -92,7 +93,8 @@ def judge(measured: Measured, pack: Pack, inputs: list[InputSummary], clock: pl.
         _give_text(cited, texts.of(_keys(cited)))
     # the decisions' lines are read when shown or written, a slice at a time: a fleet's are
     # a million lines of text
-    rows, quoted = _decision_lines(measured.decisions)
+    box, measured.decisions = [measured.decisions], measured.decisions.clear()     # handed over: sorted, not held twice
+    rows, quoted = _decision_lines(box)
     verdict, reason, code = decide(pack, criteria, discriminating, rows)
     warnings = list(warnings) + _silent_vocabulary(pack, inputs)
     if any(c.allowance for c in criteria):
@@ -153,10 +155,10 @@ def _give_text(cited: list[Evidence], lines: pl.DataFrame) -> None:
         e.text, e.message = r["raw"] or "", shown_message(r["component"], r["message"])
 
 
-def _decision_lines(decisions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The decisions in time order (``_d``), and the lines their JSON quotes: each decision's own
-    line, then its deciding evidence line, if any."""
-    rows = decisions.sort("ts_server", "file", "line").with_row_index("_d")
+def _decision_lines(box: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The decisions handed over in ``box`` (see ``frames.take``) in time order (``_d``), and the
+    lines their JSON quotes: each decision's own line, then its deciding evidence line, if any."""
+    rows = in_one_piece(box, by=["ts_server", "file", "line"]).with_row_index("_d")
 
     def quoted(part: pl.DataFrame, file: str, line: str, role: pl.Expr, seconds: pl.Expr) -> pl.DataFrame:
         # files and roles as categories: a million file names are most of these rows otherwise (a
