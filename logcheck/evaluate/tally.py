@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ..frames import copied
+
 
 @dataclass
 class Rows:
@@ -36,8 +38,9 @@ class Tally:
     parts: list["Tally"] = field(default_factory=list)              # the checks of an all_of
 
     def kept(self) -> "Tally":
-        """This tally holding only what a merge can use (the first rows, not all)."""
-        rows = {k: Rows(r.top(), r.by, r.descending, r.limit) for k, r in self.rows.items()}
+        """This tally holding only what a merge can use (the first rows, not all: copied, not a
+        slice of all)."""
+        rows = {k: Rows(copied(r.top()), r.by, r.descending, r.limit) for k, r in self.rows.items()}
         return Tally(dict(self.counts), dict(self.highs), rows, dict(self.values), [p.kept() for p in self.parts])
 
 
