@@ -173,14 +173,10 @@ def _decision_lines(box: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame
 
 
 def _decision_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """Decisions in JSON shape but for their evidence lines (see ``Result.decision_table_of``)."""
-    ts = pl.col("ts_server")
-    return rows.select(
-        "_d", user="uid",
-        time=pl.when(ts.dt.microsecond() == 0).then(ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))   # as isoformat() writes it
-        .otherwise(ts.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")),
-        outcome="outcome", cause="cause", meal="meal_id", active="active", allowance="active_by_allowance",
-    )
+    """Decisions in JSON shape but for their evidence lines and their time, still a datetime
+    (see ``Result.decision_table_of``)."""
+    return rows.select("_d", user="uid", time="ts_server", outcome="outcome", cause="cause", meal="meal_id",
+                       active="active", allowance="active_by_allowance")
 
 
 def impact_parts(ctx: Context) -> dict[str, pl.DataFrame]:

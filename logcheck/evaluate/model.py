@@ -85,7 +85,7 @@ class Result:
     exit_code: int
     criteria: list[CheckResult]
     discriminating: CheckResult
-    decision_rows: pl.DataFrame     # one row per decision in time order, numbered ``_d``: JSON shape without evidence
+    decision_rows: pl.DataFrame     # one row per decision in time order, numbered ``_d``: JSON shape without evidence, time a datetime
     decision_lines: pl.DataFrame    # ``_d``, file, line, role, seconds_before: each decision's line, then its deciding one
     clock: list[dict]
     inputs: list[dict]
@@ -116,7 +116,11 @@ class Result:
         # slower); the order within a group is the lines' order: its own line first
         evidence = lines.group_by("_d", maintain_order=True).agg(
             evidence=pl.struct("file", "line", pl.col("raw").alias("text"), "role", "seconds_before"))
-        return rows.join(evidence, on="_d", how="left", maintain_order="left").drop("_d")
+        # the time as text here, for these rows only (for a fleet's every decision: 0.6 GB at 260M lines)
+        ts = pl.col("time")
+        written = pl.when(ts.dt.microsecond() == 0).then(ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ")).otherwise(   # as isoformat()
+            ts.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        return rows.with_columns(time=written).join(evidence, on="_d", how="left", maintain_order="left").drop("_d")
 
     def decisions_of(self, rows: pl.DataFrame) -> list[dict]:
         """``rows`` of ``decision_rows`` as dicts, like ``decisions`` (their lines' text read for them only)."""

@@ -126,7 +126,7 @@ def _excerpts(result: Result, incident) -> list[Excerpt]:
     """Skipped decisions first (the bug's own first), then a sent one, each with its context."""
     order = {"registry_stale": 0, "not_yet_connected": 1, "client_disconnected": 2, "no_client_evidence": 3, None: 4}
     rank = pl.col("cause").replace_strict(order, default=5, return_dtype=pl.Int8).fill_null(order[None])
-    chosen = result.decisions_of(result.decision_rows.sort(rank, pl.col("time").fill_null("")).head(EXCERPTS))
+    chosen = result.decisions_of(result.decision_rows.sort(rank, pl.col("time")).head(EXCERPTS))
     # the chosen users' events, in the columns an excerpt shows: not a copy of a fleet's whole table
     events = incident.events.lazy().filter(
         pl.col("kind").is_not_null() & pl.col("ts_server").is_not_null() & pl.col("uid").is_in([d["user"] for d in chosen])
