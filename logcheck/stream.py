@@ -35,8 +35,9 @@ from .evaluate import Measured, Result, judge, measure, merge_measured
 from .evaluate.rules import Context
 from .frames import ahead, mapped, scatter_rows
 from .ingest import LEAN_CATEGORIES, ingest, none_kept
+from .ingest.spill import write_frame
 from .packs import Pack
-from .stream_linking import Linked, Linker, write_frame
+from .stream_linking import Linked, Linker
 
 # meal ids stay text: polars keeps every category it has seen while any categorical data lives
 # (here: all run long), and a fleet names more meals the longer it logs (0.1 GB after 10M lines)
@@ -105,7 +106,7 @@ def _decisions_to_disk(measured: Measured, path: Path) -> Measured:
     """``measured`` without its decisions, written to ``path`` (a fleet's parts' decisions,
     held until judged, rose to 3 GB at 260 million lines)."""
     if measured.decisions.height:
-        write_frame(measured.decisions, path, parquet=True)
+        write_frame(measured.decisions, path, "decisions to disk", parquet=True)
     measured.decisions = measured.decisions.clear()
     return measured
 
@@ -225,5 +226,6 @@ def _write_parts(batches: Iterator[pl.DataFrame], whole: _Whole, links: Linked, 
         batch = scatter_rows(batch, mine, ["_uid", "_meal"]).with_columns(given).drop("_uid", "_meal")
         batch = batch.with_columns(_part=(key.str.slice(0, 8).hash() % count).fill_null(0))
         for (p,), piece in batch.partition_by("_part", as_dict=True, include_key=False).items():
-            write_frame(piece, folder / f"{p:04d}-{k:06d}.parquet", parquet=True)
+            # parquet: a file holds the ids it uses (an Arrow file, every id seen so far)
+            write_frame(piece, folder / f"{p:04d}-{k:06d}.parquet", "lines to disk", parquet=True)
     return folder

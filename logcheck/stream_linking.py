@@ -24,7 +24,7 @@ import polars as pl
 
 from .correlate.identity import meal_prefixes, with_ids
 from .correlate.linking import FOLLOWS, PROCESSING, link, meal_owners
-from .errors import InputError, os_reason
+from .ingest.spill import write_frame
 
 # rows of lines held at once at each step (written, read back, linked): about 0.1 GB
 ROWS = 1_000_000
@@ -33,18 +33,7 @@ SLOTS = 256
 _EPOCH = dt.datetime(1970, 1, 1)
 _NO_TIME = -(2 ** 62)       # the minute of lines without a time: linked to nothing, first
 _MINUTE = ((pl.col("ts") - _EPOCH).dt.total_minutes()).fill_null(_NO_TIME)
-
-
-def write_frame(frame: pl.DataFrame, path: Path, parquet: bool = False) -> None:
-    """``frame`` to ``path``; a full disk is an input error saying where."""
-    try:
-        if parquet:     # a parquet file holds the categories it uses (an Arrow file, every one seen so far)
-            frame.write_parquet(path, compression="uncompressed", statistics=False)
-        else:
-            # in batches, so that a slice of the file is read alone (see Runs.read)
-            frame.write_ipc(path, compression="uncompressed", record_batch_size=65_536)
-    except OSError as exc:
-        raise InputError(f"{path.parent}: cannot write lines to disk ({os_reason(exc)}); set TMPDIR to a folder with room") from None
+_RESOLVED = pl.DataFrame(schema={"prefix": pl.String, "resolved": pl.String})     # no prefix to resolve
 
 
 @dataclass
@@ -66,7 +55,8 @@ class Runs:
         if not frame.height:
             return
         frame = frame.sort(self.key, maintain_order=True)
-        write_frame(frame, self.folder / f"{len(self.index):06d}.arrow")
+        # in batches, so that a slice of the file is read alone (see :meth:`read`)
+        write_frame(frame, self.folder / f"{len(self.index):06d}.arrow", "lines to disk", record_batch_size=65_536)
         counts = frame.group_by(self.key, maintain_order=True).len()
         self.index.append(counts.with_columns(start=pl.col("len").cum_sum() - pl.col("len")))
 
@@ -93,17 +83,11 @@ class Runs:
 
 
 def spans(counts: pl.DataFrame, key: str, rows: int) -> list[tuple[int, int]]:
-    """Ranges of consecutive keys with about ``rows`` rows each (a key's rows are never split)."""
-    out, lo, n = [], None, 0
-    for k, m in counts.select(key, "len").iter_rows():
-        lo = k if lo is None else lo
-        n += m
-        if n >= rows:
-            out.append((lo, k))
-            lo, n = None, 0
-    if lo is not None:
-        out.append((lo, counts[key][-1]))
-    return out
+    """Ranges of consecutive keys with about ``rows`` rows each (a key's rows are never split):
+    keys go to the range their first row's position falls in."""
+    start = pl.col("len").cast(pl.Int64).cum_sum() - pl.col("len")
+    ranges = counts.group_by(start // rows, maintain_order=True).agg(lo=pl.col(key).min(), hi=pl.col(key).max())
+    return list(ranges.select("lo", "hi").iter_rows())
 
 
 def _slot(meal: pl.Expr) -> pl.Expr:
@@ -167,22 +151,17 @@ class Linker:
         return linked
 
     def _link(self, users: pl.DataFrame, fixes: Runs, out: Runs) -> None:
-        """Step 2: the lines linked a span of minutes at a time, in time order."""
+        """Step 2: the lines linked a span of minutes at a time, in time order. Lines without a
+        time are linked to nothing: only their ids are resolved."""
+        undated = _fixed(self.lines.read(_NO_TIME, _NO_TIME), fixes.read(_NO_TIME, _NO_TIME), users)
+        out.write(_chunked(undated.select("_row", "line", _uid="uid", _meal="meal_id")))
         tail = None
-        no_meals = pl.DataFrame(schema={"prefix": pl.String, "resolved": pl.String})
-        for lo, hi in spans(self.lines.counts(), "_minute", ROWS):
-            lines = _fixed(self.lines.read(lo, hi), fixes.read(lo, hi), users, no_meals)
-            if lo == _NO_TIME:      # lines without a time are not linked: only their ids resolved
-                done, timed = lines.filter(pl.col("_minute") == _NO_TIME), lines.filter(pl.col("_minute") != _NO_TIME)
-                out.write(_chunked(done.select("_row", "line", _uid="uid", _meal="meal_id")))
-                lines = timed
-                if not lines.height:
-                    continue
+        for lo, hi in spans(self.lines.counts().filter(pl.col("_minute") != _NO_TIME), "_minute", ROWS):
+            lines = _fixed(self.lines.read(lo, hi), fixes.read(lo, hi), users)
             until = _EPOCH + dt.timedelta(minutes=hi + 1)
             # the first seconds after the span: the decisions its last completions may be linked to
-            head = _fixed(self.lines.read(hi + 1, hi + 1), fixes.read(hi + 1, hi + 1), users, no_meals).filter(
-                pl.col("ts") < until + FOLLOWS)
-            rows = pl.concat([lines, head], how="vertical_relaxed")
+            head = self.lines.read(hi + 1, hi + 1).filter(pl.col("ts") < until + FOLLOWS)
+            rows = pl.concat([lines, _fixed(head, fixes.read(hi + 1, hi + 1), users)], how="vertical_relaxed")
             put, tail = link(rows.select("_row", "file", "ts", "kind", "uid", "meal_id"),
                              rows.select("_row", "m_uid").drop_nulls(), tail, until)
             lines = lines.join(put, on="_row", how="left", suffix="_linked").select(
@@ -190,9 +169,9 @@ class Linker:
             out.write(_chunked(lines))
 
 
-def _fixed(lines: pl.DataFrame, fixes: pl.DataFrame, users: pl.DataFrame, no_meals: pl.DataFrame) -> pl.DataFrame:
+def _fixed(lines: pl.DataFrame, fixes: pl.DataFrame, users: pl.DataFrame) -> pl.DataFrame:
     """``lines`` with ``uid``, ``meal_id`` (resolved: step 1's) and ``m_uid`` (their meal's owner)."""
-    lines = with_ids(lines, users, no_meals)
+    lines = with_ids(lines, users, _RESOLVED)       # meal prefixes: resolved in step 1, given in ``fixes``
     if not fixes.height:
         return lines.with_columns(m_uid=pl.lit(None, lines["uid"].dtype))
     lines = lines.join(fixes.drop("_minute"), on="_row", how="left", maintain_order="left", suffix="_fixed")

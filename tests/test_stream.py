@@ -159,6 +159,19 @@ def test_meal_lines_linked_across_minutes_when_streamed_a_minute_at_a_time(acros
         _same(whole, verify_stream([str(across_minutes)], partitions=parts))
 
 
+def test_meal_lines_without_a_time_are_kept_but_not_linked_when_streamed(tmp_path, small_chunks):
+    # --stream links its lines a span of minutes at a time: lines with no time belong to none,
+    # and are read back with their ids as written (prefixes resolved), not dropped
+    folder = _race_and(tmp_path, "backend-3.log",
+        "[MealLogAI] Processing meal log 4d2e6f10... for user 5e2f0c1d...\n"
+        "[MealLogAI] Successfully completed processing meal log 4d2e6f10...\n"
+        "[MealLogAI] User 5e2f0c1d... IS connected - sending notification\n")
+    events = load([str(folder)]).events.filter(pl.col("file").cast(pl.String).str.ends_with("backend-3.log"))
+    assert events.select(pl.col("kind").cast(pl.String), pl.col("ts_server").is_null(), pl.col("uid").cast(pl.String)).rows() == [
+        ("server.meal_processing", True, "5e2f0c1d"), ("server.meal_completed", True, None), ("server.notify_sent", True, "5e2f0c1d")]
+    _same(verify([str(folder)]), verify_stream([str(folder)], partitions=2))
+
+
 def test_obligations_pending_at_the_end_of_the_window_stay_pending(two_instances, small_chunks):
     # --until a second after a completion: its notification, 3 s later, is after the window
     until = dt.datetime(2025, 11, 8, 10, 3, 11)

@@ -18,6 +18,19 @@ import polars as pl
 from ..errors import InputError, os_reason
 
 
+def write_frame(frame: pl.DataFrame, path: Path, what: str, *, parquet: bool = False, compression: str = "uncompressed",
+                record_batch_size: int | None = None) -> None:
+    """``frame`` to a temporary file ``path`` (Arrow, or parquet); a full disk is an input error
+    naming the folder and ``what`` could not be written."""
+    try:
+        if parquet:
+            frame.write_parquet(path, compression=compression, statistics=False)
+        else:
+            frame.write_ipc(path, compression=compression, record_batch_size=record_batch_size)
+    except OSError as exc:
+        raise InputError(f"{path.parent}: cannot write {what} ({os_reason(exc)}); set TMPDIR to a folder with room") from None
+
+
 class Spill:
     """Temporary Arrow files of finished rows, per input; removed by :meth:`close`."""
 
@@ -41,11 +54,7 @@ class Spill:
             if not rows.height:
                 return
             path = folder / f"{key:05d}-{index:06d}.arrow"
-            try:
-                rows.write_ipc(path, compression="lz4")
-            except OSError as exc:
-                raise InputError(f"{folder}: cannot write rows to disk as they are parsed ({os_reason(exc)}); "
-                                 "set TMPDIR to a folder with room") from None
+            write_frame(rows, path, "rows to disk as they are parsed", compression="lz4")
             with self._lock:
                 self._parts[key].append(path)
         return write
